@@ -1,0 +1,129 @@
+"""Content that issues are made of: meeting outcomes and safety-tool promotions."""
+
+from __future__ import annotations
+
+__all__ = [
+    "MEETING_FORMATS",
+    "MEETING_KINDS",
+    "MeetingKey",
+    "add_meeting",
+    "find_meeting",
+    "latest_meeting",
+    "promotion_active",
+    "promotions_active_on",
+]
+
+import re
+from dataclasses import dataclass
+from datetime import date
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from outreach.errors import InvalidInput, NotFound
+from outreach.models import Meeting, Promotion
+
+MEETING_KINDS = {"plenary": ("本会合", "Plenary"), "secretariat": ("幹事会", "Secretariat meeting")}
+MEETING_FORMATS = {
+    "in_person": ("対面", "in person"),
+    "online": ("オンライン", "online"),
+    "hybrid": ("ハイブリッド", "hybrid"),
+}
+_URL = re.compile(r"^https?://[^\s<>\"']+$")
+
+
+@dataclass(frozen=True)
+class MeetingKey:
+    """A meeting named as on the command line: `plenary:8`, `secretariat:5`."""
+
+    kind: str
+    number: int
+
+    @classmethod
+    def parse(cls, text: str) -> MeetingKey:
+        kind, _, number = text.strip().partition(":")
+        if kind not in MEETING_KINDS or not number.isdigit() or int(number) < 1:
+            raise InvalidInput(
+                f"a meeting is named kind:number, e.g. plenary:8 or secretariat:5; got {text!r}"
+            )
+        return cls(kind, int(number))
+
+    def __str__(self) -> str:
+        return f"{self.kind}:{self.number}"
+
+
+def find_meeting(session: Session, key: MeetingKey) -> Meeting:
+    meeting = session.scalar(select(Meeting).where(Meeting.kind == key.kind, Meeting.number == key.number))
+    if meeting is None:
+        raise NotFound(f"there is no meeting {key}: `outreach meeting list` shows the recorded ones")
+    return meeting
+
+
+def latest_meeting(session: Session, kind: str = "plenary") -> Meeting:
+    meeting = session.scalar(
+        select(Meeting).where(Meeting.kind == kind).order_by(Meeting.held_on.desc()).limit(1)
+    )
+    if meeting is None:
+        raise NotFound(f"no {kind} meeting is recorded yet: run `outreach seed` or `outreach meeting add`")
+    return meeting
+
+
+def _check_links(links: list[dict[str, str]]) -> None:
+    for link in links:
+        if not _URL.match(link.get("url", "")):
+            raise InvalidInput(f"a link must be an http(s) URL without spaces; got {link.get('url')!r}")
+
+
+def add_meeting(
+    session: Session,
+    key: MeetingKey,
+    *,
+    held_on: date,
+    format: str | None,
+    summary_ja: str,
+    summary_en: str,
+    opened_by_ja: str = "",
+    opened_by_en: str = "",
+    links: list[dict[str, str]] | None = None,
+) -> Meeting:
+    """Record a meeting outcome; refuse a duplicate, an unknown format or an empty summary."""
+    if format is not None and format not in MEETING_FORMATS:
+        raise InvalidInput(f"the format must be one of {', '.join(MEETING_FORMATS)}; got {format!r}")
+    if not summary_ja.strip():
+        raise InvalidInput("the Japanese summary is empty")
+    links = links or []
+    _check_links(links)
+    exists = session.scalar(select(Meeting.id).where(Meeting.kind == key.kind, Meeting.number == key.number))
+    if exists is not None:
+        raise InvalidInput(f"meeting {key} is already recorded")
+    meeting = Meeting(
+        kind=key.kind,
+        number=key.number,
+        held_on=held_on,
+        format=format,
+        opened_by_ja=opened_by_ja,
+        opened_by_en=opened_by_en,
+        summary_ja=summary_ja.strip(),
+        summary_en=(summary_en or summary_ja).strip(),
+        links=links,
+    )
+    session.add(meeting)
+    session.flush()
+    return meeting
+
+
+def promotion_active(promotion: Promotion, on: date) -> bool:
+    """Whether an issue dated `on` carries the promotion; yearly windows compare month and day only."""
+    if promotion.yearly and promotion.starts_on and promotion.ends_on:
+        start = (promotion.starts_on.month, promotion.starts_on.day)
+        end = (promotion.ends_on.month, promotion.ends_on.day)
+        today = (on.month, on.day)
+        return start <= today <= end if start <= end else (today >= start or today <= end)
+    if promotion.starts_on and on < promotion.starts_on:
+        return False
+    return not (promotion.ends_on and on > promotion.ends_on)
+
+
+def promotions_active_on(session: Session, on: date) -> list[Promotion]:
+    promotions = session.scalars(select(Promotion).order_by(Promotion.position, Promotion.id))
+    return [promotion for promotion in promotions if promotion_active(promotion, on)]

@@ -1,0 +1,269 @@
+"""The database tables, as typed SQLAlchemy 2 models; the schema changes only through alembic."""
+
+from __future__ import annotations
+
+__all__ = [
+    "Base",
+    "Delivery",
+    "DeliveryAttempt",
+    "DeliveryStatus",
+    "Issue",
+    "IssueItem",
+    "IssueStatus",
+    "Meeting",
+    "Organization",
+    "Promotion",
+    "Subscriber",
+    "SubscriberStatus",
+    "utcnow",
+]
+
+import enum
+from datetime import UTC, date, datetime
+from typing import Any, ClassVar
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Date,
+    DateTime,
+    Enum,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+from sqlalchemy.types import TypeDecorator
+
+NAMING_CONVENTION = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class UtcDateTime(TypeDecorator[datetime]):
+    """A timezone-aware UTC timestamp on every backend (SQLite stores naive values)."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("timestamps must be timezone-aware")
+        return value.astimezone(UTC)
+
+    def process_result_value(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+    type_annotation_map: ClassVar[dict[Any, Any]] = {datetime: UtcDateTime()}
+
+
+def _enum(cls: type[enum.Enum]) -> Enum:
+    return Enum(cls, name=cls.__name__.lower(), native_enum=False, length=20, values_callable=_values)
+
+
+def _values(cls: type[enum.Enum]) -> list[str]:
+    return [str(member.value) for member in cls]
+
+
+class SubscriberStatus(enum.StrEnum):
+    PENDING = "pending"
+    ACTIVE = "active"
+    UNSUBSCRIBED = "unsubscribed"
+    BOUNCED = "bounced"
+
+
+class IssueStatus(enum.StrEnum):
+    DRAFT = "draft"
+    SCHEDULED = "scheduled"
+    SENDING = "sending"
+    SENT = "sent"
+
+
+class DeliveryStatus(enum.StrEnum):
+    QUEUED = "queued"
+    SENDING = "sending"
+    SENT = "sent"
+    DEFERRED = "deferred"
+    FAILED = "failed"
+    BOUNCED = "bounced"
+
+
+class Organization(Base):
+    """A member of the network, or the network itself (slug "network"), with its rendition's details."""
+
+    __tablename__ = "organizations"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    slug: Mapped[str] = mapped_column(String(40), unique=True)
+    name_ja: Mapped[str] = mapped_column(String(200))
+    name_en: Mapped[str] = mapped_column(String(200))
+    kind: Mapped[str] = mapped_column(String(20))
+    url: Mapped[str] = mapped_column(String(500))
+    greeting_ja: Mapped[str] = mapped_column(Text)
+    greeting_en: Mapped[str] = mapped_column(Text)
+    contact_ja: Mapped[str] = mapped_column(Text)
+    contact_en: Mapped[str] = mapped_column(Text)
+    position: Mapped[int] = mapped_column(Integer)
+
+
+class Meeting(Base):
+    """A plenary (本会合) or secretariat meeting (幹事会) and its outcome."""
+
+    __tablename__ = "meetings"
+    __table_args__ = (UniqueConstraint("kind", "number", name="uq_meetings_kind_number"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(String(20))
+    number: Mapped[int] = mapped_column(Integer)
+    held_on: Mapped[date] = mapped_column(Date)
+    format: Mapped[str | None] = mapped_column(String(20))
+    opened_by_ja: Mapped[str] = mapped_column(Text, default="")
+    opened_by_en: Mapped[str] = mapped_column(Text, default="")
+    summary_ja: Mapped[str] = mapped_column(Text)
+    summary_en: Mapped[str] = mapped_column(Text)
+    links: Mapped[list[dict[str, str]]] = mapped_column(JSON, default=list)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    @property
+    def key(self) -> str:
+        return f"{self.kind}:{self.number}"
+
+
+class Promotion(Base):
+    """A safety tool the network promotes, with the window in which issues carry it."""
+
+    __tablename__ = "promotions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    slug: Mapped[str] = mapped_column(String(60), unique=True)
+    title_ja: Mapped[str] = mapped_column(String(300))
+    title_en: Mapped[str] = mapped_column(String(300))
+    body_ja: Mapped[str] = mapped_column(Text)
+    body_en: Mapped[str] = mapped_column(Text)
+    url: Mapped[str] = mapped_column(String(500))
+    starts_on: Mapped[date | None] = mapped_column(Date)
+    ends_on: Mapped[date | None] = mapped_column(Date)
+    yearly: Mapped[bool] = mapped_column(Boolean, default=False)
+    position: Mapped[int] = mapped_column(Integer)
+
+
+class Issue(Base):
+    """One issue (号) of the mail magazine."""
+
+    __tablename__ = "issues"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    number: Mapped[int] = mapped_column(Integer, unique=True)
+    issue_date: Mapped[date] = mapped_column(Date)
+    subject_ja: Mapped[str] = mapped_column(String(300))
+    subject_en: Mapped[str] = mapped_column(String(300))
+    status: Mapped[IssueStatus] = mapped_column(_enum(IssueStatus), default=IssueStatus.DRAFT)
+    charset: Mapped[str] = mapped_column(String(20), default="utf-8")
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    send_started_at: Mapped[datetime | None]
+    sent_at: Mapped[datetime | None]
+
+    items: Mapped[list[IssueItem]] = relationship(
+        back_populates="issue", order_by="IssueItem.position", cascade="all, delete-orphan"
+    )
+
+
+class IssueItem(Base):
+    """A section of an issue: a meeting outcome or a promotion, in order."""
+
+    __tablename__ = "issue_items"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    issue_id: Mapped[int] = mapped_column(ForeignKey("issues.id", ondelete="CASCADE"), index=True)
+    position: Mapped[int] = mapped_column(Integer)
+    meeting_id: Mapped[int | None] = mapped_column(ForeignKey("meetings.id"))
+    promotion_id: Mapped[int | None] = mapped_column(ForeignKey("promotions.id"))
+
+    issue: Mapped[Issue] = relationship(back_populates="items")
+    meeting: Mapped[Meeting | None] = relationship()
+    promotion: Mapped[Promotion | None] = relationship()
+
+
+class Subscriber(Base):
+    """A person at an SME who receives the mail magazine."""
+
+    __tablename__ = "subscribers"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    email: Mapped[str] = mapped_column(String(254), unique=True)
+    company: Mapped[str] = mapped_column(String(200), default="")
+    name: Mapped[str] = mapped_column(String(200), default="")
+    language: Mapped[str] = mapped_column(String(2), default="ja")
+    status: Mapped[SubscriberStatus] = mapped_column(
+        _enum(SubscriberStatus), default=SubscriberStatus.PENDING
+    )
+    organization_id: Mapped[int | None] = mapped_column(ForeignKey("organizations.id"), index=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+    organization: Mapped[Organization | None] = relationship()
+
+
+class Delivery(Base):
+    """The ledger: one row per (issue, subscriber); its status is the recipient's final or current state."""
+
+    __tablename__ = "deliveries"
+    __table_args__ = (
+        UniqueConstraint("issue_id", "subscriber_id", name="uq_deliveries_issue_id_subscriber_id"),
+        Index("ix_deliveries_issue_id_status", "issue_id", "status"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    issue_id: Mapped[int] = mapped_column(ForeignKey("issues.id", ondelete="CASCADE"))
+    subscriber_id: Mapped[int] = mapped_column(ForeignKey("subscribers.id"))
+    organization_id: Mapped[int | None] = mapped_column(ForeignKey("organizations.id"))
+    language: Mapped[str] = mapped_column(String(2))
+    email: Mapped[str] = mapped_column(String(254))
+    status: Mapped[DeliveryStatus] = mapped_column(_enum(DeliveryStatus), default=DeliveryStatus.QUEUED)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    smtp_code: Mapped[int | None] = mapped_column(Integer)
+    smtp_reply: Mapped[str | None] = mapped_column(Text)
+    message_id: Mapped[str | None] = mapped_column(String(300))
+    next_attempt_at: Mapped[datetime | None]
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+    subscriber: Mapped[Subscriber] = relationship()
+    organization: Mapped[Organization | None] = relationship()
+    attempts_log: Mapped[list[DeliveryAttempt]] = relationship(
+        back_populates="delivery", order_by="DeliveryAttempt.id", cascade="all, delete-orphan"
+    )
+
+
+class DeliveryAttempt(Base):
+    """One try at handing a message to the relay: when, what it answered."""
+
+    __tablename__ = "delivery_attempts"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    delivery_id: Mapped[int] = mapped_column(ForeignKey("deliveries.id", ondelete="CASCADE"), index=True)
+    attempted_at: Mapped[datetime] = mapped_column(default=utcnow)
+    outcome: Mapped[DeliveryStatus] = mapped_column(_enum(DeliveryStatus))
+    smtp_code: Mapped[int | None] = mapped_column(Integer)
+    smtp_reply: Mapped[str | None] = mapped_column(Text)
+
+    delivery: Mapped[Delivery] = relationship(back_populates="attempts_log")

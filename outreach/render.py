@@ -1,0 +1,216 @@
+"""Renders an issue per (organization, language) with Jinja2, inlining its CSS once with premailer."""
+
+from __future__ import annotations
+
+__all__ = ["TEMPLATES_DIR", "Renderer", "Rendition", "check_charset"]
+
+import logging
+from dataclasses import dataclass
+from datetime import date
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+import jinja2
+from markupsafe import Markup
+from premailer import Premailer
+
+from outreach import dates, markdown
+from outreach.content import MEETING_FORMATS, MEETING_KINDS
+from outreach.errors import InvalidInput
+from outreach.i18n import LANGUAGES, load_catalog
+from outreach.models import Issue, IssueItem, Meeting, Organization, Promotion
+from outreach.stamp import PERSONAL_FIELDS, Stamp, placeholder
+
+TEMPLATES_DIR = Path(__file__).resolve().parent.parent / "templates"
+
+
+@dataclass(frozen=True)
+class Sender:
+    """Who the issue is from, as the anti-spam law wants it shown."""
+
+    name: str
+    address: str
+    postal_address: str
+
+
+@dataclass(frozen=True)
+class Rendition:
+    """An issue rendered for one organization in one language, waiting for the personal parts."""
+
+    issue_number: int
+    organization_slug: str
+    language: str
+    charset: str
+    subject: str
+    html: Stamp
+    text: Stamp
+
+
+def check_charset(text: str, charset: str, *, where: str) -> None:
+    """Refuse text that the charset cannot carry, naming the characters (ISO-2022-JP lacks e.g. ① and 髙)."""
+    if charset == "utf-8":
+        return
+    bad = sorted({char for char in text if not _encodable(char, charset)})
+    if bad:
+        listing = " ".join(f"{char!r} (U+{ord(char):04X})" for char in bad[:20])
+        raise InvalidInput(f"{where} has characters that {charset} cannot carry: {listing}; use UTF-8")
+
+
+def _encodable(char: str, charset: str) -> bool:
+    try:
+        char.encode(charset)
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+class _Recipient:
+    """What templates see as `recipient`: a placeholder for each personal field."""
+
+    def __getattr__(self, field: str) -> Markup:
+        if field not in PERSONAL_FIELDS:
+            raise AttributeError(field)
+        return Markup(placeholder(field))  # noqa: S704 (a fixed ASCII marker)
+
+
+def _local_date(value: date, language: str) -> str:
+    return dates.format_ja(value) if language == "ja" else dates.format_en(value)
+
+
+def _links(links: list[dict[str, str]], language: str) -> list[dict[str, str]]:
+    return [{"title": link[f"title_{language}"] or link["title_ja"], "url": link["url"]} for link in links]
+
+
+def _meeting_view(meeting: Meeting, language: str) -> dict[str, Any]:
+    index = 0 if language == "ja" else 1
+    kind = MEETING_KINDS[meeting.kind][index]
+    title = f"第{meeting.number}回{kind}" if language == "ja" else f"{kind} {meeting.number}"
+    summary = meeting.summary_ja if language == "ja" else meeting.summary_en
+    return {
+        "kind": "meeting",
+        "meeting_kind": meeting.kind,
+        "title": title,
+        "held_on": meeting.held_on,
+        "format": MEETING_FORMATS[meeting.format][index] if meeting.format else "",
+        "opened_by": meeting.opened_by_ja if language == "ja" else meeting.opened_by_en,
+        "html": Markup(markdown.to_html(summary)),  # noqa: S704 (markdown.to_html escapes raw HTML)
+        "text": markdown.to_text(summary),
+        "links": _links(meeting.links, language),
+    }
+
+
+def _promotion_view(promotion: Promotion, language: str) -> dict[str, Any]:
+    body = promotion.body_ja if language == "ja" else promotion.body_en
+    return {
+        "kind": "promotion",
+        "slug": promotion.slug,
+        "title": promotion.title_ja if language == "ja" else promotion.title_en,
+        "html": Markup(markdown.to_html(body)),  # noqa: S704 (markdown.to_html escapes raw HTML)
+        "text": markdown.to_text(body),
+        "url": promotion.url,
+    }
+
+
+def _section_view(item: IssueItem, language: str) -> dict[str, Any]:
+    if item.meeting is not None:
+        return _meeting_view(item.meeting, language)
+    if item.promotion is not None:
+        return _promotion_view(item.promotion, language)
+    raise ValueError(f"issue item {item.id} holds neither a meeting nor a promotion")
+
+
+def _organization_view(organization: Organization, language: str) -> dict[str, Any]:
+    ja = language == "ja"
+    return {
+        "slug": organization.slug,
+        "name": organization.name_ja if ja else organization.name_en,
+        "greeting": organization.greeting_ja if ja else organization.greeting_en,
+        "contact": organization.contact_ja if ja else organization.contact_en,
+        "url": organization.url,
+        "is_network": organization.slug == "network",
+    }
+
+
+class Renderer:
+    """Turns an issue into renditions; one Jinja2 environment per (organization, language), made once."""
+
+    def __init__(self, *, sender: dict[str, Sender], templates_dir: Path = TEMPLATES_DIR) -> None:
+        self.templates_dir = templates_dir
+        self.sender = sender
+
+    @lru_cache(maxsize=128)  # noqa: B019 (one Renderer lives for a send; the cache is the point)
+    def environment(self, organization_slug: str, language: str) -> jinja2.Environment:
+        base = jinja2.FileSystemLoader(self.templates_dir)
+        loader = jinja2.ChoiceLoader(
+            [
+                jinja2.FileSystemLoader(self.templates_dir / "orgs" / organization_slug),
+                base,
+                jinja2.PrefixLoader({"default": base}),
+            ]
+        )
+        env = jinja2.Environment(
+            loader=loader,
+            autoescape=jinja2.select_autoescape(["html"]),
+            undefined=jinja2.StrictUndefined,
+            trim_blocks=True,
+            lstrip_blocks=True,
+            extensions=["jinja2.ext.i18n"],
+        )
+        catalog = load_catalog(self.templates_dir, language)
+        env.install_gettext_callables(catalog.gettext, catalog.ngettext, newstyle=True)  # type: ignore[attr-defined]
+        env.filters["jdate"] = dates.format_ja
+        env.filters["wareki"] = dates.format_wareki
+        env.filters["edate"] = dates.format_en
+        env.filters["local_date"] = lambda value: _local_date(value, language)
+        return env
+
+    def render(self, issue: Issue, organization: Organization, language: str) -> Rendition:
+        if language not in LANGUAGES:
+            raise InvalidInput(f"unsupported language {language!r}; use one of {', '.join(LANGUAGES)}")
+        env = self.environment(organization.slug, language)
+        context = self._context(issue, organization, language)
+        subject = " ".join(env.get_template("email/issue.subject.txt").render(context).split())
+        html = _inline_css(env.get_template("email/issue.html").render(context))
+        text = env.get_template("email/issue.txt").render(context)
+        where = f"issue {issue.number} ({organization.slug}, {language})"
+        for part in (subject, html, text):
+            check_charset(part, issue.charset, where=where)
+        return Rendition(
+            issue_number=issue.number,
+            organization_slug=organization.slug,
+            language=language,
+            charset=issue.charset,
+            subject=subject,
+            html=Stamp.compile(html, escape_html=True),
+            text=Stamp.compile(text, escape_html=False),
+        )
+
+    def _context(self, issue: Issue, organization: Organization, language: str) -> dict[str, Any]:
+        return {
+            "lang": language,
+            "issue": {
+                "number": issue.number,
+                "date": issue.issue_date,
+                "subject": issue.subject_ja if language == "ja" else issue.subject_en,
+            },
+            "sections": [_section_view(item, language) for item in issue.items],
+            "org": _organization_view(organization, language),
+            "sender": self.sender[language],
+            "recipient": _Recipient(),
+        }
+
+
+def _inline_css(html: str) -> str:
+    """Inline the CSS into style attributes, without cssutils' warnings on mail-client properties."""
+    transformer = Premailer(
+        html,
+        disable_validation=True,
+        cssutils_logging_level=logging.CRITICAL,
+        remove_classes=False,
+        strip_important=False,
+        allow_network=False,
+        disable_leftover_css=False,
+    )
+    result: str = transformer.transform(pretty_print=False)
+    return result
