@@ -1,0 +1,191 @@
+"""The `outreach` command line, run in-process against real databases, a real SMTP server and real files."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner, Result
+
+from outreach.cli import cli
+from outreach.db import Database
+from tests.conftest import snapshot
+from tests.smtp_server import SmtpServer, free_port
+
+SUMMARY = """第9回本会合では、**各参加組織**の取組が紹介されました。
+
+- 安全対策セミナーの拡充
+- [海外安全ホームページ](https://www.anzen.mofa.go.jp/)
+
+<script>alert(1)</script>
+"""
+
+
+def run(*args: str) -> Result:
+    return CliRunner().invoke(cli, list(args), catch_exceptions=False)
+
+
+@pytest.fixture
+def ready(env: dict[str, str], db: Database) -> Database:
+    assert run("seed").exit_code == 0
+    return db
+
+
+def test_a_database_that_is_not_migrated_is_named_and_exits_3(
+    env: dict[str, str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("OUTREACH_DATABASE_URL", f"sqlite:///{tmp_path / 'empty.sqlite3'}")
+
+    result = run("seed")
+
+    assert result.exit_code == 3
+    assert "outreach db upgrade" in result.output
+    assert run("db", "upgrade").exit_code == 0
+    assert run("db", "status").exit_code == 0
+    assert run("seed").exit_code == 0
+
+
+def test_seed_twice_changes_nothing(ready: Database) -> None:
+    before = snapshot(ready)
+
+    result = run("seed")
+
+    assert result.exit_code == 0
+    assert "already there" in result.output
+    assert snapshot(ready) == before
+    orgs = json.loads(run("org", "list", "--json").output)
+    assert len(orgs) == 31
+    assert {"jetro", "jcci", "mofa", "chuokai", "network"} <= {org["slug"] for org in orgs}
+
+
+def test_after_a_plenary_staff_record_compose_preview_and_send(ready: Database, tmp_path: Path) -> None:
+    (tmp_path / "p9.md").write_text(SUMMARY, encoding="utf-8")
+    added = run(
+        "meeting", "add", "plenary:9", "--date", "2026-11-20", "--format", "hybrid", "--summary", "p9.md",
+        "--opened-by", "外務副大臣", "--link", "開催結果|https://www.anzen.mofa.go.jp/anzen_info/network.html",
+    )  # fmt: skip
+    assert added.exit_code == 0, added.output
+    assert "plenary:9" in run("meeting", "list").output
+    composed = run("issue", "compose", "--meeting", "plenary:9", "--date", "2026-12-01")
+    assert composed.exit_code == 0, composed.output
+    assert "issue No. 1" in composed.output and "第9回本会合" in composed.output
+
+    preview = run("issue", "preview", "1", "--org", "jcci", "--out", "out/jcci.html")
+    assert preview.exit_code == 0, preview.output
+    html = (tmp_path / "out" / "jcci.html").read_text(encoding="utf-8")
+    assert "日本商工会議所" in html and "<strong>各参加組織</strong>" in html
+    assert "<script>" not in html and "&lt;script&gt;" in html
+    assert "2026年11月20日" in html and "令和8年11月20日" in html
+
+    assert run("subscribers", "add", "info@sme-one.example.jp", "--company", "一号精機", "--org", "jcci").exit_code == 0
+    assert run("subscribers", "add", "info@sme-two.example.jp", "--lang", "en").exit_code == 0
+    sent = run("issue", "send", "1")
+    assert sent.exit_code == 0, sent.output
+    assert "2 sent" in sent.output
+    emls = sorted((tmp_path / "var" / "outbox" / "issue-0001").rglob("*.eml"))
+    assert [path.parent.name for path in emls] == ["jcci", "network"]
+
+    status = json.loads(run("issue", "status", "1", "--json").output)
+    assert status["status"] == "sent" and status["counts"] == {"sent": 2}
+    log = json.loads(run("log", "--issue", "1", "--json").output)
+    assert {(entry["email"], entry["organization"], entry["smtp_code"]) for entry in log} == {
+        ("info@sme-one.example.jp", "jcci", 250),
+        ("info@sme-two.example.jp", "network", 250),
+    }
+    again = run("issue", "send", "1")
+    assert again.exit_code == 0 and "already sent" in again.output
+    assert len(list((tmp_path / "var" / "outbox").rglob("*.eml"))) == 2
+
+
+def _roster(tmp_path: Path, text: str, encoding: str = "utf-8-sig") -> str:
+    path = tmp_path / "roster.csv"
+    path.write_bytes(text.encode(encoding))
+    return str(path)
+
+
+def test_a_shift_jis_roster_goes_in_whole_and_a_dry_run_changes_nothing(ready: Database, tmp_path: Path) -> None:
+    roster = _roster(
+        tmp_path,
+        "メールアドレス,会社名,氏名\r\nsato@kaisha.example.jp,株式会社髙橋製作所,佐藤 一郎\r\n"
+        "ITO@Kaisha.example.jp,伊藤商店,伊藤 二郎\r\n",
+        "cp932",
+    )
+    before = snapshot(ready)
+
+    dry = run("subscribers", "import", roster, "--org", "chuokai", "--dry-run")
+    assert dry.exit_code == 0 and "would add 2" in dry.output
+    assert snapshot(ready) == before
+
+    real = run("subscribers", "import", roster, "--org", "chuokai")
+    assert real.exit_code == 0 and "added 2" in real.output
+    again = run("subscribers", "import", roster, "--org", "chuokai")
+    assert "added 0, 2 already subscribed" in again.output
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["subscribers", "import", "ROSTER", "--org", "nosuch"], "no organization 'nosuch'"),
+        (["subscribers", "import", "BAD", "--org", "jetro"], "line 3"),
+        (["subscribers", "add", "not-an-address", "--org", "jetro"], "not a usable email address"),
+        (["subscribers", "add", "x@example.jp\r\nBcc: y@example.jp"], "control character"),
+        (["issue", "compose", "--meeting", "plenary:99"], "no meeting plenary:99"),
+        (["issue", "compose", "--meeting", "plenary-8"], "kind:number"),
+        (["issue", "send", "42"], "no issue No. 42"),
+        (["issue", "preview", "42", "--out", "x.html"], "no issue No. 42"),
+        (["log", "--issue", "42"], "no issue No. 42"),
+    ],
+)
+def test_bad_input_exits_2_with_a_clear_message_and_changes_nothing(
+    ready: Database, tmp_path: Path, args: list[str], message: str
+) -> None:
+    good = _roster(tmp_path, "email,company\r\na@example.jp,A\r\n")
+    bad = str(tmp_path / "bad.csv")
+    Path(bad).write_text("email,company\r\nok@example.jp,A\r\nbroken@@example.jp,B\r\n", encoding="utf-8")
+    args = [good if arg == "ROSTER" else bad if arg == "BAD" else arg for arg in args]
+    before = snapshot(ready)
+
+    result = CliRunner().invoke(cli, args)
+
+    assert result.exit_code == 2, result.output
+    assert message in result.output
+    assert snapshot(ready) == before
+
+
+def test_sending_to_a_real_smtp_server_and_to_an_unreachable_one(
+    ready: Database, smtp_server: SmtpServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    assert run("subscribers", "add", "one@example.jp", "--org", "jetro").exit_code == 0
+    assert run("issue", "compose", "--meeting", "plenary:8").exit_code == 0
+
+    monkeypatch.setenv("OUTREACH_SMTP_URL", f"smtp://127.0.0.1:{free_port()}")
+    down = CliRunner().invoke(cli, ["issue", "send", "1"])
+    assert down.exit_code == 4
+    assert "cannot connect" in down.output
+    assert json.loads(run("issue", "status", "1", "--json").output)["counts"] == {"queued": 1}
+
+    monkeypatch.setenv("OUTREACH_SMTP_URL", smtp_server.url)
+    up = run("issue", "send", "1")
+    assert up.exit_code == 0, up.output
+    [received] = smtp_server.handler.to("one@example.jp")
+    assert "日本貿易振興機構" in received.parsed().get_body(("plain",)).get_content()
+
+
+def test_make_run_demo_runs_as_a_program_and_is_idempotent(env: dict[str, str], tmp_path: Path) -> None:
+    first = subprocess.run(
+        [sys.executable, "-m", "outreach", "demo"], capture_output=True, text=True, check=False, cwd=tmp_path
+    )
+    assert first.returncode == 0, first.stderr
+    assert "Where to look" in first.stdout
+    sent = len(list((tmp_path / "var" / "outbox").rglob("*.eml")))
+    assert sent == 62
+    second = subprocess.run(
+        [sys.executable, "-m", "outreach", "demo"], capture_output=True, text=True, check=False, cwd=tmp_path
+    )
+    assert second.returncode == 0, second.stderr
+    assert "already sent" in second.stdout
+    assert len(list((tmp_path / "var" / "outbox").rglob("*.eml"))) == sent
+    assert "test-secret-key" not in first.stdout + first.stderr + second.stdout
