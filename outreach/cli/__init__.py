@@ -1,0 +1,35 @@
+"""The `outreach` command line for staff: the composition root that wires the engine and `subscribers`."""
+
+from __future__ import annotations
+
+__all__ = ["cli", "main"]
+
+import logging
+
+import click
+
+from outreach.cli.content import meeting, org
+from outreach.cli.database import db, seed
+from outreach.cli.demo import demo
+from outreach.cli.issues import issue, log_command
+from outreach.cli.subscribers import subscribers
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.option("-v", "--verbose", is_flag=True, help="Log what happens (never secrets).")
+def cli(verbose: bool) -> None:
+    """outreach: the mail magazine of the SME Overseas Safety Network.
+
+    中堅・中小企業海外安全対策ネットワークのメールマガジン配信システム。
+    """
+    logging.basicConfig(
+        level=logging.INFO if verbose else logging.WARNING, format="%(levelname)s %(name)s: %(message)s"
+    )
+
+
+for command in (db, seed, org, meeting, issue, log_command, subscribers, demo):
+    cli.add_command(command)
+
+
+def main() -> None:
+    cli(prog_name="outreach")

@@ -1,0 +1,121 @@
+"""`outreach org` and `outreach meeting`: the organizations and the meeting outcomes."""
+
+from __future__ import annotations
+
+__all__ = ["meeting", "org"]
+
+from pathlib import Path
+from typing import Any
+
+import click
+from sqlalchemy import select
+
+from outreach import content
+from outreach.cli.common import App, echo_json, pass_app, reports_errors
+from outreach.errors import InvalidInput
+from outreach.models import Meeting, Organization
+
+
+@click.group()
+def org() -> None:
+    """The member organizations."""
+
+
+@org.command("list")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@pass_app
+@reports_errors
+def org_list(app: App, as_json: bool) -> None:
+    """List the organizations with their slugs."""
+    with app.migrated_db().session() as session:
+        rows = session.scalars(select(Organization).order_by(Organization.position)).all()
+        data = [{"slug": o.slug, "name_ja": o.name_ja, "name_en": o.name_en, "kind": o.kind} for o in rows]
+    if as_json:
+        echo_json(data)
+        return
+    for item in data:
+        click.echo(f"{item['slug']:<12} {item['name_ja']}  ({item['name_en']})")
+
+
+@click.group()
+def meeting() -> None:
+    """Meeting outcomes: plenaries (本会合) and secretariat meetings (幹事会)."""
+
+
+def _parse_link(text: str) -> dict[str, str]:
+    title, separator, url = text.rpartition("|")
+    if not separator:
+        title, url = "", text
+    title = title.strip()
+    return {"title_ja": title or "関連資料", "title_en": title or "Related material", "url": url.strip()}
+
+
+def _read_text(path: Path | None) -> str:
+    if path is None:
+        return ""
+    try:
+        return path.read_text(encoding="utf-8-sig")
+    except (OSError, UnicodeDecodeError) as error:
+        raise InvalidInput(f"cannot read {path} as UTF-8 text: {error}") from None
+
+
+@meeting.command("add")
+@click.argument("key", metavar="KIND:NUMBER")
+@click.option(
+    "--date", "held_on", required=True, type=click.DateTime(["%Y-%m-%d"]), help="The day it was held."
+)
+@click.option(
+    "--format", "format_", type=click.Choice(list(content.MEETING_FORMATS)), help="How it was held."
+)
+@click.option(
+    "--summary",
+    type=click.Path(path_type=Path, dir_okay=False),
+    required=True,
+    help="Markdown file, Japanese.",
+)
+@click.option("--summary-en", type=click.Path(path_type=Path, dir_okay=False), help="Markdown file, English.")
+@click.option("--opened-by", default="", help="Who opened it (Japanese).")
+@click.option("--opened-by-en", default="", help="Who opened it (English).")
+@click.option("--link", "links", multiple=True, help="'title|https://…' or a bare URL; repeatable.")
+@pass_app
+@reports_errors
+def meeting_add(
+    app: App,
+    key: str,
+    held_on: Any,
+    format_: str | None,
+    summary: Path,
+    summary_en: Path | None,
+    opened_by: str,
+    opened_by_en: str,
+    links: tuple[str, ...],
+) -> None:
+    """Record a meeting outcome, e.g. `outreach meeting add plenary:9 --date 2026-11-20 --summary s.md`."""
+    meeting_key = content.MeetingKey.parse(key)
+    summary_ja = _read_text(summary)
+    with app.migrated_db().session() as session:
+        recorded = content.add_meeting(
+            session,
+            meeting_key,
+            held_on=held_on.date(),
+            format=format_,
+            summary_ja=summary_ja,
+            summary_en=_read_text(summary_en) or summary_ja,
+            opened_by_ja=opened_by,
+            opened_by_en=opened_by_en,
+            links=[_parse_link(link) for link in links],
+        )
+        click.echo(
+            f"recorded {recorded.key} held on {recorded.held_on}: compose with "
+            f"`outreach issue compose --meeting {recorded.key}`"
+        )
+
+
+@meeting.command("list")
+@pass_app
+@reports_errors
+def meeting_list(app: App) -> None:
+    """List the recorded meetings."""
+    with app.migrated_db().session() as session:
+        for item in session.scalars(select(Meeting).order_by(Meeting.held_on)):
+            click.echo(f"{item.key:<14} {item.held_on}  {item.format or '-':<9} {item.opened_by_ja}")

@@ -1,0 +1,53 @@
+"""`outreach demo`: what `make run` runs, end to end on the embedded defaults."""
+
+from __future__ import annotations
+
+__all__ = ["demo"]
+
+
+import click
+
+from outreach import content, issues
+from outreach.cli.common import App, pass_app, reports_errors
+from outreach.cli.issues import print_run, send_issue
+from outreach.seed import seed_network
+from subscribers.directory import add_samples
+
+
+@click.command()
+@click.option(
+    "--per-org",
+    default=2,
+    show_default=True,
+    type=click.IntRange(0, 1000),
+    help="Sample subscribers per organization.",
+)
+@pass_app
+@reports_errors
+def demo(app: App, per_org: int) -> None:
+    """Migrate, seed, add sample subscribers, compose the latest plenary's issue and send it (idempotent)."""
+    app.db.upgrade()
+    click.echo(f"1. database {app.db.describe()} migrated")
+    with app.db.session() as session:
+        seeded = seed_network(session)
+        added = add_samples(session, per_org=per_org)
+        latest = content.latest_meeting(session)
+        composed = issues.issue_for_meeting(session, latest) or issues.compose_issue(
+            session, meetings=[latest]
+        )
+        number = composed.number
+    click.echo(
+        f"2. network data: {seeded.added} rows added ({seeded.organizations} organizations, "
+        f"{seeded.meetings} meetings, {seeded.promotions} promotions)"
+    )
+    click.echo(f"3. sample subscribers: {added} added")
+    click.echo(f"4. issue No. {number} for {latest.key} ({latest.held_on}): {composed.subject_ja}")
+    run = send_issue(app, number)
+    click.echo("5. send:")
+    print_run(app, run)
+    click.echo("")
+    click.echo("Where to look:")
+    if app.settings.smtp is None:
+        click.echo(f"  messages:     {app.settings.outbox_dir}/issue-{number:04d}/<organization>/*.eml")
+    click.echo(f"  delivery log: outreach log --issue {number}")
+    click.echo(f"  preview:      outreach issue preview {number} --org jetro --out var/preview/jetro.html")

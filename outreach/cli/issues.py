@@ -1,0 +1,213 @@
+"""`outreach issue` and `outreach log`: compose, preview, send and follow an issue."""
+
+from __future__ import annotations
+
+__all__ = ["issue", "log_command", "print_run", "send_issue"]
+
+import asyncio
+from dataclasses import asdict
+from pathlib import Path
+from typing import Any
+
+import click
+from sqlalchemy import select
+
+from outreach import content, issues, reports
+from outreach.cli.common import App, echo_json, pass_app, reports_errors
+from outreach.delivery import DeliveryOptions, IssueSender, SendRun, salutation, senders
+from outreach.mailer import make_mailer
+from outreach.models import DeliveryStatus, Issue
+from outreach.render import Renderer
+from subscribers.directory import find_organization
+from subscribers.links import SignedLinks
+
+
+@click.group()
+def issue() -> None:
+    """Issues (号) of the mail magazine: compose, preview, send, follow."""
+
+
+@issue.command("compose")
+@click.option(
+    "--meeting", "meeting_keys", multiple=True, required=True, help="kind:number, e.g. plenary:8; repeatable."
+)
+@click.option(
+    "--date", "issue_date", type=click.DateTime(["%Y-%m-%d"]), help="The issue's date (default: today, JST)."
+)
+@click.option("--subject", help="Japanese subject (default: derived from the meeting).")
+@click.option("--subject-en", help="English subject (default: derived from the meeting).")
+@click.option("--charset", type=click.Choice(issues.CHARSETS), default="utf-8", show_default=True)
+@pass_app
+@reports_errors
+def issue_compose(
+    app: App,
+    meeting_keys: tuple[str, ...],
+    issue_date: Any,
+    subject: str | None,
+    subject_en: str | None,
+    charset: str,
+) -> None:
+    """Create a draft issue from meeting outcomes and the promotions active on its date."""
+    keys = [content.MeetingKey.parse(key) for key in meeting_keys]
+    with app.migrated_db().session() as session:
+        composed = issues.compose_issue(
+            session,
+            meetings=[content.find_meeting(session, key) for key in keys],
+            issue_date=issue_date.date() if issue_date else None,
+            subject_ja=subject,
+            subject_en=subject_en,
+            charset=charset,
+        )
+        _print_issue(composed)
+
+
+def _print_issue(item: Issue) -> None:
+    click.echo(f"issue No. {item.number} ({item.status}, {item.issue_date}, {item.charset})")
+    click.echo(f"  subject (ja): {item.subject_ja}")
+    click.echo(f"  subject (en): {item.subject_en}")
+    for section in item.items:
+        if section.meeting is not None:
+            click.echo(f"  - meeting {section.meeting.key} ({section.meeting.held_on})")
+        elif section.promotion is not None:
+            click.echo(f"  - promotion {section.promotion.slug}")
+
+
+@issue.command("list")
+@pass_app
+@reports_errors
+def issue_list(app: App) -> None:
+    """List the issues."""
+    with app.migrated_db().session() as session:
+        for item in session.scalars(select(Issue).order_by(Issue.number)):
+            click.echo(f"No. {item.number:<4} {item.issue_date}  {item.status:<9} {item.subject_ja}")
+
+
+@issue.command("preview")
+@click.argument("number", type=int)
+@click.option("--org", "org_slug", default="network", show_default=True, help="Organization slug.")
+@click.option("--lang", type=click.Choice(["ja", "en"]), default="ja", show_default=True)
+@click.option("--out", type=click.Path(path_type=Path, dir_okay=False), required=True, help="File to write.")
+@click.option("--text", "as_text", is_flag=True, help="Write the plain-text part instead of the HTML.")
+@pass_app
+@reports_errors
+def issue_preview(app: App, number: int, org_slug: str, lang: str, out: Path, as_text: bool) -> None:
+    """Write what a recipient of ORG sees, with sample personal parts."""
+    with app.migrated_db().session() as session:
+        organization = find_organization(session, org_slug)
+        rendition = Renderer(sender=senders(app.settings)).render(
+            issues.get_issue(session, number), organization, lang
+        )
+    sample = {
+        "salutation": salutation(
+            lang,
+            company="株式会社サンプル" if lang == "ja" else "Sample Co., Ltd.",
+            name="海外 太郎" if lang == "ja" else "Taro Kaigai",
+        ),
+        "email": "preview@example.jp",
+        "unsubscribe_url": f"{app.settings.base_url}/unsubscribe/PREVIEW",
+        "preferences_url": f"{app.settings.base_url}/preferences/PREVIEW",
+    }
+    stamp = rendition.text if as_text else rendition.html
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(stamp.fill(sample), encoding="utf-8")
+    click.echo(f"wrote {out} ({org_slug}, {lang}): subject {rendition.subject}")
+
+
+@issue.command("send")
+@click.argument("number", type=int)
+@click.option("--batch-size", default=100, show_default=True, type=click.IntRange(1, 10_000))
+@pass_app
+@reports_errors
+def issuesend_issue(app: App, number: int, batch_size: int) -> None:
+    """Send issue NUMBER to every active subscriber; running it again sends nothing twice."""
+    run = send_issue(app, number, batch_size=batch_size)
+    print_run(app, run)
+
+
+def send_issue(app: App, number: int, *, batch_size: int = 100) -> SendRun:
+    db = app.migrated_db()
+    sender = IssueSender(
+        db,
+        app.settings,
+        mailer=make_mailer(app.settings),
+        links=SignedLinks(app.settings),
+        options=DeliveryOptions(batch_size=batch_size),
+    )
+    return asyncio.run(sender.send(number))
+
+
+def print_run(app: App, run: SendRun) -> None:
+    if run.already_sent:
+        click.echo(f"issue No. {run.issue_number} was already sent; nothing new to send")
+    else:
+        tried = (
+            ", ".join(f"{count} {state}" for state, count in sorted(run.outcomes.items())) or "nothing due"
+        )
+        click.echo(f"issue No. {run.issue_number}: {run.enqueued} recipients queued; this run: {tried}")
+    click.echo(f"  to: {run.destination}")
+    with app.db.session() as session:
+        issue_id = issues.get_issue(session, run.issue_number).id
+        reach = reports.reach_by_organization(session, issue_id)
+    click.echo(f"  {'organization':<12} {'recipients':>10} {'sent':>6} {'failed':>6} {'waiting':>7}")
+    for row in reach:
+        click.echo(f"  {row.slug:<12} {row.recipients:>10} {row.sent:>6} {row.failed:>6} {row.waiting:>7}")
+    totals = ", ".join(f"{count} {state}" for state, count in sorted(run.totals.items()))
+    click.echo(f"  all recipients: {totals or 'none'}")
+    if run.totals.get(DeliveryStatus.DEFERRED):
+        click.echo(f"  deferred recipients are retried by `outreach issue send {run.issue_number}` later")
+
+
+@issue.command("status")
+@click.argument("number", type=int)
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@pass_app
+@reports_errors
+def issue_status(app: App, number: int, as_json: bool) -> None:
+    """Counts of recipients by state, overall and per organization."""
+    from outreach.outbox import status_counts
+
+    with app.migrated_db().session() as session:
+        item = issues.get_issue(session, number)
+        counts = status_counts(session, item.id)
+        reach = reports.reach_by_organization(session, item.id)
+        state = str(item.status)
+    if as_json:
+        echo_json(
+            {
+                "issue": number,
+                "status": state,
+                "counts": dict(counts),
+                "organizations": [asdict(row) for row in reach],
+            }
+        )
+        return
+    click.echo(f"issue No. {number}: {state}")
+    for name, count in sorted(counts.items()):
+        click.echo(f"  {name:<10} {count}")
+
+
+@click.command("log")
+@click.option("--issue", "number", type=int, required=True, help="Issue number.")
+@click.option(
+    "--status", type=click.Choice([s.value for s in DeliveryStatus]), help="Only rows in this state."
+)
+@click.option("--limit", type=click.IntRange(1), help="At most this many rows.")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@pass_app
+@reports_errors
+def log_command(app: App, number: int, status: str | None, limit: int | None, as_json: bool) -> None:
+    """The per-recipient delivery log of an issue."""
+    with app.migrated_db().session() as session:
+        item = issues.get_issue(session, number)
+        entries = reports.delivery_log(
+            session, item.id, status=DeliveryStatus(status) if status else None, limit=limit
+        )
+    if as_json:
+        echo_json([entry.as_json() for entry in entries])
+        return
+    for entry in entries:
+        code = entry.smtp_code if entry.smtp_code is not None else "-"
+        click.echo(
+            f"{entry.email:<40} {entry.organization:<12} {entry.status:<9} {code!s:<4} "
+            f"{entry.attempts} {entry.updated_at:%Y-%m-%d %H:%M:%S} {entry.smtp_reply or ''}"
+        )
