@@ -4,17 +4,22 @@ from __future__ import annotations
 
 __all__ = [
     "Base",
+    "ConsentEvent",
     "Delivery",
     "DeliveryAttempt",
     "DeliveryStatus",
     "Issue",
     "IssueItem",
     "IssueStatus",
+    "JobRun",
     "Meeting",
     "Organization",
     "Promotion",
+    "SchedulerJob",
     "Subscriber",
     "SubscriberStatus",
+    "SubscriberTopic",
+    "Topic",
     "utcnow",
 ]
 
@@ -28,9 +33,11 @@ from sqlalchemy import (
     Date,
     DateTime,
     Enum,
+    Float,
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     MetaData,
     String,
     Text,
@@ -95,7 +102,9 @@ class IssueStatus(enum.StrEnum):
     DRAFT = "draft"
     SCHEDULED = "scheduled"
     SENDING = "sending"
+    PAUSED = "paused"
     SENT = "sent"
+    CANCELLED = "cancelled"
 
 
 class DeliveryStatus(enum.StrEnum):
@@ -105,6 +114,16 @@ class DeliveryStatus(enum.StrEnum):
     DEFERRED = "deferred"
     FAILED = "failed"
     BOUNCED = "bounced"
+    UNKNOWN = "unknown"  # claimed by a worker that died mid-send: it may or may not have gone out
+    CANCELLED = "cancelled"
+
+
+class Topic(enum.StrEnum):
+    """What a subscriber wants to hear about; an issue goes to those who chose any of its topics."""
+
+    MEETINGS = "meetings"
+    TOOLS = "tools"
+    SEMINARS = "seminars"
 
 
 class Organization(Base):
@@ -181,6 +200,8 @@ class Issue(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     send_started_at: Mapped[datetime | None]
     sent_at: Mapped[datetime | None]
+    scheduled_at: Mapped[datetime | None]
+    pause_reason: Mapped[str | None] = mapped_column(Text)
 
     items: Mapped[list[IssueItem]] = relationship(
         back_populates="issue", order_by="IssueItem.position", cascade="all, delete-orphan"
@@ -217,10 +238,43 @@ class Subscriber(Base):
         _enum(SubscriberStatus), default=SubscriberStatus.PENDING
     )
     organization_id: Mapped[int | None] = mapped_column(ForeignKey("organizations.id"), index=True)
+    consent_source: Mapped[str] = mapped_column(String(20), default="", server_default="")
+    bounce_count: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+    confirmed_at: Mapped[datetime | None]
+    unsubscribed_at: Mapped[datetime | None]
 
     organization: Mapped[Organization | None] = relationship()
+    topics: Mapped[list[SubscriberTopic]] = relationship(cascade="all, delete-orphan")
+
+
+class SubscriberTopic(Base):
+    """One topic a subscriber chose; one with no rows here has not narrowed down and gets every issue."""
+
+    __tablename__ = "subscriber_topics"
+
+    subscriber_id: Mapped[int] = mapped_column(
+        ForeignKey("subscribers.id", ondelete="CASCADE"), primary_key=True
+    )
+    topic: Mapped[Topic] = mapped_column(_enum(Topic), primary_key=True)
+
+
+class ConsentEvent(Base):
+    """The consent record: every change of a subscription, when, from where and through which channel."""
+
+    __tablename__ = "consent_events"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    subscriber_id: Mapped[int | None] = mapped_column(
+        ForeignKey("subscribers.id", ondelete="SET NULL"), index=True
+    )
+    email: Mapped[str] = mapped_column(String(254), index=True)
+    action: Mapped[str] = mapped_column(String(30))
+    source: Mapped[str] = mapped_column(String(20))
+    ip: Mapped[str | None] = mapped_column(String(45))
+    detail: Mapped[str | None] = mapped_column(Text)
+    occurred_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
 class Delivery(Base):
@@ -244,6 +298,8 @@ class Delivery(Base):
     smtp_reply: Mapped[str | None] = mapped_column(Text)
     message_id: Mapped[str | None] = mapped_column(String(300))
     next_attempt_at: Mapped[datetime | None]
+    claimed_by: Mapped[str | None] = mapped_column(String(100))
+    claimed_at: Mapped[datetime | None]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
@@ -267,3 +323,28 @@ class DeliveryAttempt(Base):
     smtp_reply: Mapped[str | None] = mapped_column(Text)
 
     delivery: Mapped[Delivery] = relationship(back_populates="attempts_log")
+
+
+class JobRun(Base):
+    """One run of a scheduler job: when it started and ended, and what came of it."""
+
+    __tablename__ = "job_runs"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    job_id: Mapped[str] = mapped_column(String(191), index=True)
+    job_name: Mapped[str] = mapped_column(String(200))
+    scheduled_for: Mapped[datetime | None]
+    started_at: Mapped[datetime] = mapped_column(default=utcnow)
+    finished_at: Mapped[datetime | None]
+    result: Mapped[str] = mapped_column(String(20), default="running")  # running, ok, skipped, missed, error
+    detail: Mapped[str | None] = mapped_column(Text)
+
+
+class SchedulerJob(Base):
+    """APScheduler 3's job store table, created here so that only alembic changes the schema."""
+
+    __tablename__ = "apscheduler_jobs"
+
+    id: Mapped[str] = mapped_column(String(191), primary_key=True)
+    next_run_time: Mapped[float | None] = mapped_column(Float(25), index=True)
+    job_state: Mapped[bytes] = mapped_column(LargeBinary)
