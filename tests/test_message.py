@@ -1,0 +1,383 @@
+"""Per-recipient messages: well-formed RFC 5322 / MIME, stamped parts, and no header injection."""
+
+from __future__ import annotations
+
+import email
+import email.policy
+from datetime import UTC, datetime
+from email.header import decode_header, make_header
+from email.message import EmailMessage
+from typing import cast
+
+import pytest
+from hypothesis import example, given, settings
+from hypothesis import strategies as st
+
+from outreach.message import MessageFactory, Personal, clean_header_text
+from outreach.render import Rendition
+from outreach.stamp import Stamp
+
+NOW = datetime(2024, 2, 1, 0, 30, tzinfo=UTC)
+SUBJECT = "【海外安全メールマガジン 第1号】第8回本会合の開催結果"
+SENDER_NAME = "中堅・中小企業海外安全対策ネットワーク事務局"
+SENDER_ADDRESS = "mailmag@example.jp"
+LIST_ID = "mailmag.example.jp"
+HTML = (
+    '<!DOCTYPE html>\n<html lang="ja"><body>\n'
+    "<p>@@OUTREACH:salutation@@</p>\n"
+    "<p>中堅・中小企業海外安全対策ネットワークからのお知らせです。</p>\n"
+    "<p>このメールは @@OUTREACH:email@@ 宛にお送りしています。<br>\n"
+    '<a href="@@OUTREACH:preferences_url@@">配信設定の変更</a> ・ '
+    '<a href="@@OUTREACH:unsubscribe_url@@">配信停止（ワンクリック）</a></p>\n'
+    "</body></html>\n"
+)
+TEXT = (
+    "@@OUTREACH:salutation@@\n"
+    "\n"
+    "中堅・中小企業海外安全対策ネットワークからのお知らせです。\n"
+    "このメールは @@OUTREACH:email@@ 宛にお送りしています。\n"
+    "配信設定の変更: @@OUTREACH:preferences_url@@\n"
+    "配信停止（ワンクリック）: @@OUTREACH:unsubscribe_url@@\n"
+)
+HEADERS = (
+    "From",
+    "To",
+    "Subject",
+    "Date",
+    "Message-ID",
+    "List-Id",
+    "List-Unsubscribe",
+    "List-Unsubscribe-Post",
+)
+
+
+def _rendition(*, charset: str = "utf-8", subject: str = SUBJECT) -> Rendition:
+    return Rendition(
+        issue_number=1,
+        organization_slug="network",
+        language="ja",
+        charset=charset,
+        subject=subject,
+        html=Stamp.compile(HTML, escape_html=True),
+        text=Stamp.compile(TEXT, escape_html=False),
+    )
+
+
+def _factory(rendition: Rendition) -> MessageFactory:
+    return MessageFactory(rendition, sender_name=SENDER_NAME, sender_address=SENDER_ADDRESS, list_id=LIST_ID)
+
+
+def _personal(*, display_name: str = "山田太郎", salutation: str = "株式会社テスト 山田太郎様") -> Personal:
+    return Personal(
+        email="yamada@example.jp",
+        display_name=display_name,
+        message_id="<outreach.1.42@example.jp>",
+        salutation=salutation,
+        unsubscribe_url="https://mailmag.example.jp/u/tok-42?lang=ja&x=1",
+        unsubscribe_mailto="mailto:unsubscribe@example.jp?subject=unsubscribe-tok-42",
+        preferences_url="https://mailmag.example.jp/p/tok-42",
+    )
+
+
+def _values(personal: Personal) -> dict[str, str]:
+    return {
+        "salutation": personal.salutation,
+        "email": personal.email,
+        "unsubscribe_url": personal.unsubscribe_url,
+        "preferences_url": personal.preferences_url,
+    }
+
+
+def _parse(data: bytes, policy: email.policy.Policy = email.policy.default) -> EmailMessage:
+    return cast(EmailMessage, email.message_from_bytes(data, policy=policy))
+
+
+def _decoded(data: bytes, name: str) -> str:
+    """A header decoded as RFC 2047 section 6.2 says: the space between adjacent encoded words is dropped.
+
+    (The address parser of `email.policy.default` keeps that space, so it reads a long folded display
+    name back with a space in the middle; `decode_header` follows the RFC.)
+    """
+    raw = email.message_from_bytes(data)[name]
+    return str(make_header(decode_header(raw)))
+
+
+def _parts(message: EmailMessage) -> list[EmailMessage]:
+    return list(message.iter_parts())
+
+
+def _assert_lines_are_crlf_and_short(data: bytes) -> None:
+    assert data.endswith(b"\r\n")
+    lines = data[:-2].split(b"\r\n")
+    for line in lines:
+        assert len(line) <= 998
+        assert b"\r" not in line
+        assert b"\n" not in line
+
+
+@pytest.mark.parametrize("charset", ["utf-8", "iso-2022-jp"])
+def test_multipart_alternative_text_then_html(charset: str) -> None:
+    personal = _personal()
+    message = _parse(_factory(_rendition(charset=charset)).build(personal, now=NOW))
+    assert message.get_content_type() == "multipart/alternative"
+    parts = _parts(message)
+    assert [part.get_content_type() for part in parts] == ["text/plain", "text/html"]
+    values = _values(personal)
+    expected_text = Stamp.compile(TEXT, escape_html=False).fill(values)
+    expected_html = Stamp.compile(HTML, escape_html=True).fill(values)
+    plain, markup = (str(part.get_content()).replace("\r\n", "\n") for part in parts)
+    assert plain == expected_text
+    assert markup == expected_html
+    assert "株式会社テスト 山田太郎様" in plain
+    assert "https://mailmag.example.jp/u/tok-42?lang=ja&amp;x=1" in markup
+    for part in parts:
+        assert part.get_content_charset() == charset
+
+
+def test_headers_are_present_once_and_well_formed() -> None:
+    personal = _personal()
+    data = _factory(_rendition()).build(personal, now=NOW)
+    message = _parse(data)
+    for name in HEADERS:
+        assert len(message.get_all(name) or []) == 1, name
+    assert message["MIME-Version"] == "1.0"
+    sender = message["From"].addresses
+    assert len(sender) == 1
+    assert sender[0].addr_spec == SENDER_ADDRESS
+    assert _decoded(data, "From") == f"{SENDER_NAME} <{SENDER_ADDRESS}>"
+    recipient = message["To"].addresses
+    assert len(recipient) == 1
+    assert (recipient[0].display_name, recipient[0].addr_spec) == ("山田太郎", "yamada@example.jp")
+    assert message["Subject"] == SUBJECT
+    assert message["Date"].datetime == NOW
+    assert message["Date"].datetime.utcoffset().total_seconds() == 9 * 3600  # written in JST
+    assert message["Message-ID"] == "<outreach.1.42@example.jp>"
+    assert message["List-Id"] == f"<{LIST_ID}>"
+    assert message["List-Unsubscribe"] == (
+        "<https://mailmag.example.jp/u/tok-42?lang=ja&x=1>, "
+        "<mailto:unsubscribe@example.jp?subject=unsubscribe-tok-42>"
+    )
+    assert message["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
+
+
+@pytest.mark.parametrize("charset", ["utf-8", "iso-2022-jp"])
+def test_strict_parse_finds_no_defects(charset: str) -> None:
+    data = _factory(_rendition(charset=charset)).build(_personal(), now=NOW)
+    message = _parse(data, email.policy.strict)  # raises on a defect found while parsing
+    assert message.defects == []
+    for name in message:
+        assert message[name].defects == (), name
+    parts = _parts(message)
+    assert len(parts) == 2
+    for part in parts:
+        assert part.defects == []
+        for name in part:
+            assert part[name].defects == (), name
+    assert message["Subject"] == SUBJECT
+
+
+@pytest.mark.parametrize("charset", ["utf-8", "iso-2022-jp"])
+def test_every_line_ends_with_crlf_and_fits_998_octets(charset: str) -> None:
+    long_subject = "海外安全" * 45
+    long_salutation = "株式会社" * 400  # a single 1,600-character line in the body
+    data = _factory(_rendition(charset=charset, subject=long_subject)).build(
+        _personal(display_name="山田" * 100, salutation=long_salutation), now=NOW
+    )
+    _assert_lines_are_crlf_and_short(data)
+    message = _parse(data, email.policy.strict)
+    assert message["Subject"] == long_subject
+    assert long_salutation in str(_parts(message)[0].get_content())
+
+
+def test_iso_2022_jp_parts_and_subject_decode_back() -> None:
+    personal = _personal()
+    data = _factory(_rendition(charset="iso-2022-jp")).build(personal, now=NOW)
+    assert data.isascii()  # ISO-2022-JP is a 7-bit encoding
+    message = _parse(data)
+    assert message["Subject"] == SUBJECT
+    assert _decoded(data, "From") == f"{SENDER_NAME} <{SENDER_ADDRESS}>"
+    assert _decoded(data, "To") == "山田太郎 <yamada@example.jp>"
+    assert "=?iso-2022-jp?" in data.decode("ascii").split("\r\n\r\n", 1)[0].lower()
+    for part in _parts(message):
+        assert part.get_content_charset() == "iso-2022-jp"
+        assert part["Content-Transfer-Encoding"] == "7bit"
+        payload = part.get_payload(decode=True)
+        assert isinstance(payload, bytes)
+        decoded = payload.decode("iso-2022-jp")
+        assert "中堅・中小企業海外安全対策ネットワークからのお知らせです。" in decoded
+        assert "株式会社テスト 山田太郎様" in decoded
+
+
+def test_utf8_parts_decode_back() -> None:
+    data = _factory(_rendition()).build(_personal(), now=NOW)
+    for part in _parts(_parse(data)):
+        assert part.get_content_charset() == "utf-8"
+        payload = part.get_payload(decode=True)
+        assert isinstance(payload, bytes)
+        assert "株式会社テスト 山田太郎様" in payload.decode("utf-8")
+
+
+def test_an_ascii_display_name_is_quoted() -> None:
+    data = _factory(_rendition()).build(_personal(display_name='Taro "T" Yamada, Sales\\'), now=NOW)
+    recipient = _parse(data, email.policy.strict)["To"].addresses
+    assert len(recipient) == 1
+    assert recipient[0].display_name == 'Taro "T" Yamada, Sales\\'
+    assert recipient[0].addr_spec == "yamada@example.jp"
+
+
+def test_an_empty_display_name_leaves_the_bare_address() -> None:
+    data = _factory(_rendition()).build(_personal(display_name=" \r\n "), now=NOW)
+    message = _parse(data)
+    assert message["To"] == "yamada@example.jp"
+
+
+@pytest.mark.parametrize(
+    "address", ["a@example.jp\r\nBcc: evil@example.jp", "a b@example.jp", "<a@example.jp>"]
+)
+def test_an_unsafe_recipient_address_is_refused(address: str) -> None:
+    personal = Personal(
+        email=address,
+        display_name="",
+        message_id="<1@example.jp>",
+        salutation="",
+        unsubscribe_url="https://example.jp/u",
+        unsubscribe_mailto="mailto:u@example.jp",
+        preferences_url="https://example.jp/p",
+    )
+    with pytest.raises(ValueError, match="unsafe address"):
+        _factory(_rendition()).build(personal, now=NOW)
+
+
+def test_clean_header_text_flattens_control_characters() -> None:
+    assert clean_header_text("a\r\nBcc: b\x00c\x0bd\u2028e\u2029f\x85g\th") == "a Bcc: b c d e f g h"
+    assert clean_header_text("  many   spaces  ") == "many spaces"
+    assert clean_header_text("x" * 300) == "x" * 200
+    assert clean_header_text("x" * 300, limit=250) == "x" * 250
+
+
+HEADER_LIKE = [
+    "\r",
+    "\n",
+    "\r\n",
+    "\x00",
+    "\x0b",
+    "\x0c",
+    "\x85",
+    "\u2028",
+    "\u2029",
+    ":",
+    '"',
+    "\\",
+    "<",
+    ">",
+    ",",
+    ";",
+    "@",
+    "x\r\nBcc: evil@example.jp",
+    "\r\nTo: other@example.jp",
+    "\nSubject: hijacked",
+    "\r\n\r\n<html>injected body",
+    "Bcc: evil@example.jp",
+    "\r\n X-Folded: continuation",
+    "山田",
+    "髙橋",
+]
+header_text = st.lists(st.one_of(st.text(), st.sampled_from(HEADER_LIKE)), max_size=8).map("".join)
+CLEAN_HEADER_NAMES = sorted(
+    name.lower() for name in _parse(_factory(_rendition()).build(_personal(), now=NOW))
+)
+
+
+@settings(max_examples=200, deadline=None)
+@given(display_name=header_text, salutation=header_text, subject=header_text)
+@example(
+    display_name="x\r\nBcc: evil@example.jp", salutation="x\r\nBcc: evil@example.jp", subject="x\r\nBcc: e"
+)
+@example(display_name="\r\n\r\nbody", salutation="\r\n\r\n", subject="\n\nTo: other@example.jp")
+@example(display_name="a\u2028Bcc: e@example.jp", salutation="\x00", subject="b\x0bCc: e@example.jp")
+def test_personal_text_never_changes_the_headers(display_name: str, salutation: str, subject: str) -> None:
+    personal = _personal(display_name=display_name, salutation=salutation)
+    data = _factory(_rendition(subject=subject)).build(personal, now=NOW)
+    _assert_lines_are_crlf_and_short(data)
+    head = data.split(b"\r\n\r\n", 1)[0]
+    assert all(32 <= byte < 127 for byte in head.replace(b"\r\n ", b"").replace(b"\r\n", b"")), head
+    message = _parse(data)
+    assert sorted(name.lower() for name in message) == CLEAN_HEADER_NAMES
+    assert message.get_all("Bcc") is None
+    for name, value in message.items():
+        assert "\r" not in str(value), name
+        assert "\n" not in str(value), name
+    recipient = message["To"].addresses
+    assert len(recipient) == 1
+    assert recipient[0].addr_spec == "yamada@example.jp"
+    parts = _parts(message)
+    assert [part.get_content_type() for part in parts] == ["text/plain", "text/html"]
+    assert salutation.replace("\r", "") in str(parts[0].get_content()).replace("\r", "")
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="an ASCII display name that looks like an RFC 2047 encoded word is put in quotes as it is; "
+    "readers decode it, so '=?utf-8?q?x=0D=0ABcc:_evil@example.jp?=' comes back with CR LF in the To header",
+)
+def test_an_encoded_word_lookalike_in_the_display_name_stays_literal() -> None:
+    lookalike = "=?utf-8?q?x=0D=0ABcc:_evil@example.jp?="
+    data = _factory(_rendition()).build(_personal(display_name=lookalike), now=NOW)
+    recipient = _parse(data)[
+        "To"
+    ].addresses  # raises ValueError today: "address parts cannot contain CR or LF"
+    assert recipient[0].display_name == lookalike
+    assert recipient[0].addr_spec == "yamada@example.jp"
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="an ASCII subject that looks like an RFC 2047 encoded word is written as it is; readers decode "
+    "it, so '=?utf-8?q?a=0D=0ABcc:_evil@example.jp?=' comes back as a Subject with CR LF in it",
+)
+def test_an_encoded_word_lookalike_in_the_subject_stays_literal() -> None:
+    lookalike = "=?utf-8?q?a=0D=0ABcc:_evil@example.jp?="
+    data = _factory(_rendition(subject=lookalike)).build(_personal(), now=NOW)
+    subject = str(_parse(data)["Subject"])
+    assert "\r" not in subject
+    assert "\n" not in subject
+    assert subject == lookalike
+
+
+@pytest.mark.xfail(
+    strict=True,
+    raises=UnicodeEncodeError,
+    reason="a display name with a character outside ISO-2022-JP (髙, ①, half-width kana) makes "
+    "MessageFactory.build raise UnicodeEncodeError for an ISO-2022-JP issue, which stops the whole send",
+)
+def test_iso_2022_jp_display_name_outside_the_charset_does_not_stop_the_send() -> None:
+    data = _factory(_rendition(charset="iso-2022-jp")).build(
+        _personal(display_name="髙橋一郎", salutation="株式会社テスト 高橋様"), now=NOW
+    )
+    recipient = _parse(data)["To"].addresses
+    assert recipient[0].addr_spec == "yamada@example.jp"
+    assert recipient[0].display_name == "髙橋一郎"
+
+
+@pytest.mark.xfail(
+    strict=True,
+    raises=UnicodeEncodeError,
+    reason="a salutation with a character outside ISO-2022-JP (髙, ①, half-width kana) makes "
+    "MessageFactory.build raise UnicodeEncodeError for an ISO-2022-JP issue, which stops the whole send",
+)
+def test_iso_2022_jp_salutation_outside_the_charset_does_not_stop_the_send() -> None:
+    data = _factory(_rendition(charset="iso-2022-jp")).build(
+        _personal(display_name="高橋一郎", salutation="株式会社テスト 髙橋一郎様"), now=NOW
+    )
+    plain = _parts(_parse(data))[0].get_content()
+    assert "髙橋一郎様" in str(plain)
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="a lone CR in a stamped value survives into a 7bit ISO-2022-JP body: _body only normalizes "
+    "CRLF and LF, so the message has a bare CR, which RFC 5322 forbids",
+)
+def test_iso_2022_jp_body_has_no_bare_cr() -> None:
+    data = _factory(_rendition(charset="iso-2022-jp")).build(_personal(salutation="山田\r様"), now=NOW)
+    _assert_lines_are_crlf_and_short(data)
