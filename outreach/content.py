@@ -29,7 +29,7 @@ MEETING_FORMATS = {
     "online": ("オンライン", "online"),
     "hybrid": ("ハイブリッド", "hybrid"),
 }
-_URL = re.compile(r"^https?://[^\s<>\"']+$")
+_URL = re.compile(r"https?://[^\s<>\"']+")
 
 
 @dataclass(frozen=True)
@@ -42,7 +42,7 @@ class MeetingKey:
     @classmethod
     def parse(cls, text: str) -> MeetingKey:
         kind, _, number = text.strip().partition(":")
-        if kind not in MEETING_KINDS or not number.isdigit() or int(number) < 1:
+        if kind not in MEETING_KINDS or not re.fullmatch(r"[0-9]{1,6}", number) or int(number) < 1:
             raise InvalidInput(
                 f"a meeting is named kind:number, e.g. plenary:8 or secretariat:5; got {text!r}"
             )
@@ -70,7 +70,7 @@ def latest_meeting(session: Session, kind: str = "plenary") -> Meeting:
 
 def _check_links(links: list[dict[str, str]]) -> None:
     for link in links:
-        if not _URL.match(link.get("url", "")):
+        if not _URL.fullmatch(link.get("url", "")):
             raise InvalidInput(f"a link must be an http(s) URL without spaces; got {link.get('url')!r}")
 
 

@@ -77,7 +77,7 @@ def compose_issue(
         number=number,
         issue_date=issue_date,
         subject_ja=_checked_subject(subject_ja, default_ja, charset),
-        subject_en=_checked_subject(subject_en, default_en, "utf-8"),
+        subject_en=_checked_subject(subject_en, default_en, charset),
         charset=charset,
     )
     ordered = sorted(meetings, key=lambda meeting: meeting.held_on)

@@ -23,14 +23,15 @@ def to_html(source: str) -> str:
     return str(_parser().render(source))
 
 
-_TAG = re.compile(r"<[^>]+>")
 _LINK = re.compile(r"\[([^\]]+)\]\(([^)\s]+)\)")
 
 
 def to_text(source: str) -> str:
-    """The plain-text rendering of staff Markdown for the text/plain part: links as "text (url)"."""
+    """The plain-text rendering of staff Markdown for the text/plain part: links as "text (url)".
+
+    Text in angle brackets stays: the HTML part shows it escaped, so the text part must show it too.
+    """
     text = _LINK.sub(r"\1 (\2)", source)
-    text = _TAG.sub("", text)
     text = re.sub(r"^\s{0,3}#{1,6}\s*", "", text, flags=re.MULTILINE)
     text = re.sub(r"(\*\*|__)(.+?)\1", r"\2", text)
     return html.unescape(text).strip()

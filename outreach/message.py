@@ -25,10 +25,25 @@ def clean_header_text(value: str, *, limit: int = 200) -> str:
     return " ".join(flattened.split())[:limit]
 
 
+def _plain_ascii(value: str) -> bool:
+    """ASCII that a reader will not decode: text that looks like an encoded word (=?…?=) must be encoded."""
+    return value.isascii() and "=?" not in value
+
+
+def _fits(value: str, charset: str) -> bool:
+    try:
+        value.encode(charset)
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
 def _encode_words(value: str, charset: str, header_name: str) -> str:
-    if value.isascii():
+    if _plain_ascii(value):
         return Header(value, "us-ascii", header_name=header_name).encode(linesep=CRLF)
-    return Header(value, charset, header_name=header_name).encode(linesep=CRLF)
+    return Header(value, charset if _fits(value, charset) else "utf-8", header_name=header_name).encode(
+        linesep=CRLF
+    )
 
 
 def _header(name: str, value: str, charset: str) -> str:
@@ -41,9 +56,9 @@ def _mailbox(display_name: str, address: str, charset: str, header_name: str) ->
     name = clean_header_text(display_name)
     if not name:
         return address
-    if name.isascii():
+    if _plain_ascii(name):
         return f'"{quote(name)}" <{address}>'
-    return f"{Header(name, charset, header_name=header_name).encode(linesep=CRLF)} <{address}>"
+    return f"{_encode_words(name, charset, header_name)} <{address}>"
 
 
 def _body(text: str, charset: str) -> tuple[str, bytes]:
@@ -52,7 +67,7 @@ def _body(text: str, charset: str) -> tuple[str, bytes]:
     ISO-2022-JP goes as 7bit, as Japanese mail clients expect, while every line fits in 998 octets;
     anything else, and UTF-8 always, goes as base64.
     """
-    encoded = CRLF.join(text.replace("\r\n", "\n").split("\n")).encode(charset)
+    encoded = CRLF.join(text.replace("\r\n", "\n").replace("\r", "\n").split("\n")).encode(charset)
     if charset != "utf-8" and all(len(line) <= 998 for line in encoded.split(b"\r\n")):
         return "7bit", encoded + b"\r\n"
     return "base64", base64.encodebytes(encoded).replace(b"\n", b"\r\n")
@@ -110,16 +125,18 @@ class MessageFactory:
         )
         text = self.rendition.text.fill(values)
         html = self.rendition.html.fill(values)
-        return head.encode("ascii") + CRLF.encode() + self._parts(text, html)
+        # The rendition fits its charset; a personal part may not (髙 in a name): then this one goes as UTF-8.
+        charset = self._charset if all(_fits(value, self._charset) for value in values.values()) else "utf-8"
+        return head.encode("ascii") + CRLF.encode() + self._parts(text, html, charset)
 
-    def _parts(self, text: str, html: str) -> bytes:
+    def _parts(self, text: str, html: str, charset: str) -> bytes:
         chunks: list[bytes] = []
         for subtype, content in (("plain", text), ("html", html)):
-            encoding, body = _body(content, self._charset)
+            encoding, body = _body(content, charset)
             chunks.append(
                 (
                     f"--{self._boundary}{CRLF}"
-                    f'Content-Type: text/{subtype}; charset="{self._charset}"{CRLF}'
+                    f'Content-Type: text/{subtype}; charset="{charset}"{CRLF}'
                     f"Content-Transfer-Encoding: {encoding}{CRLF}{CRLF}"
                 ).encode("ascii")
                 + body

@@ -1,4 +1,4 @@
-"""Fixtures: real databases built with `alembic upgrade head` (SQLite and PostgreSQL) and a real SMTP server."""
+"""Fixtures: real databases built with `alembic upgrade head` (SQLite, PostgreSQL) and a real SMTP server."""
 
 from __future__ import annotations
 
@@ -44,7 +44,7 @@ def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="session")
 def postgres_schema() -> Iterator[str]:
-    """A schema of our own in the `test` database, migrated with `alembic upgrade head`; dropped at the end."""
+    """A schema of our own in the `test` database, migrated with `alembic upgrade head`; dropped after."""
     assert POSTGRES_URL is not None
     schema = f"outreach_test_{os.getpid()}_{secrets.token_hex(3)}"
     admin = create_engine(POSTGRES_URL.replace("postgresql://", "postgresql+psycopg://", 1))

@@ -71,16 +71,25 @@ def test_after_a_plenary_staff_record_compose_preview_and_send(ready: Database, 
     assert "plenary:9" in run("meeting", "list").output
     composed = run("issue", "compose", "--meeting", "plenary:9", "--date", "2026-12-01")
     assert composed.exit_code == 0, composed.output
-    assert "issue No. 1" in composed.output and "第9回本会合" in composed.output
+    assert "issue No. 1" in composed.output
+    assert "第9回本会合" in composed.output
 
     preview = run("issue", "preview", "1", "--org", "jcci", "--out", "out/jcci.html")
     assert preview.exit_code == 0, preview.output
     html = (tmp_path / "out" / "jcci.html").read_text(encoding="utf-8")
-    assert "日本商工会議所" in html and "<strong>各参加組織</strong>" in html
-    assert "<script>" not in html and "&lt;script&gt;" in html
-    assert "2026年11月20日" in html and "令和8年11月20日" in html
+    assert "日本商工会議所" in html
+    assert "<strong>各参加組織</strong>" in html
+    assert "<script>" not in html
+    assert "&lt;script&gt;" in html
+    assert "2026年11月20日" in html
+    assert "令和8年11月20日" in html
 
-    assert run("subscribers", "add", "info@sme-one.example.jp", "--company", "一号精機", "--org", "jcci").exit_code == 0
+    assert (
+        run(
+            "subscribers", "add", "info@sme-one.example.jp", "--company", "一号精機", "--org", "jcci"
+        ).exit_code
+        == 0
+    )
     assert run("subscribers", "add", "info@sme-two.example.jp", "--lang", "en").exit_code == 0
     sent = run("issue", "send", "1")
     assert sent.exit_code == 0, sent.output
@@ -89,14 +98,16 @@ def test_after_a_plenary_staff_record_compose_preview_and_send(ready: Database, 
     assert [path.parent.name for path in emls] == ["jcci", "network"]
 
     status = json.loads(run("issue", "status", "1", "--json").output)
-    assert status["status"] == "sent" and status["counts"] == {"sent": 2}
+    assert status["status"] == "sent"
+    assert status["counts"] == {"sent": 2}
     log = json.loads(run("log", "--issue", "1", "--json").output)
     assert {(entry["email"], entry["organization"], entry["smtp_code"]) for entry in log} == {
         ("info@sme-one.example.jp", "jcci", 250),
         ("info@sme-two.example.jp", "network", 250),
     }
     again = run("issue", "send", "1")
-    assert again.exit_code == 0 and "already sent" in again.output
+    assert again.exit_code == 0
+    assert "already sent" in again.output
     assert len(list((tmp_path / "var" / "outbox").rglob("*.eml"))) == 2
 
 
@@ -106,7 +117,9 @@ def _roster(tmp_path: Path, text: str, encoding: str = "utf-8-sig") -> str:
     return str(path)
 
 
-def test_a_shift_jis_roster_goes_in_whole_and_a_dry_run_changes_nothing(ready: Database, tmp_path: Path) -> None:
+def test_a_shift_jis_roster_goes_in_whole_and_a_dry_run_changes_nothing(
+    ready: Database, tmp_path: Path
+) -> None:
     roster = _roster(
         tmp_path,
         "メールアドレス,会社名,氏名\r\nsato@kaisha.example.jp,株式会社髙橋製作所,佐藤 一郎\r\n"
@@ -116,11 +129,13 @@ def test_a_shift_jis_roster_goes_in_whole_and_a_dry_run_changes_nothing(ready: D
     before = snapshot(ready)
 
     dry = run("subscribers", "import", roster, "--org", "chuokai", "--dry-run")
-    assert dry.exit_code == 0 and "would add 2" in dry.output
+    assert dry.exit_code == 0
+    assert "would add 2" in dry.output
     assert snapshot(ready) == before
 
     real = run("subscribers", "import", roster, "--org", "chuokai")
-    assert real.exit_code == 0 and "added 2" in real.output
+    assert real.exit_code == 0
+    assert "added 2" in real.output
     again = run("subscribers", "import", roster, "--org", "chuokai")
     assert "added 0, 2 already subscribed" in again.output
 

@@ -49,7 +49,9 @@ def _compose(db: Database) -> int:
         return compose_issue(session, meetings=[meeting]).number
 
 
-def _send(db: Database, settings: Settings, server_port: int, number: int, *, batch_size: int = 100) -> SendRun:
+def _send(
+    db: Database, settings: Settings, server_port: int, number: int, *, batch_size: int = 100
+) -> SendRun:
     relay = SmtpRelay(host="127.0.0.1", port=server_port, security="none")
     sender = IssueSender(
         db,
@@ -82,8 +84,10 @@ def test_every_recipient_gets_a_wellformed_message_of_their_organization(
     assert run.outcomes == Counter({"sent": 4})
     assert run.finished
     with ready.session() as session:
-        greetings = {org.slug: (org.greeting_ja, org.greeting_en) for org in session.scalars(select(Organization))}
-    for email, slug, language, company, name in RECIPIENTS:
+        greetings = {
+            org.slug: (org.greeting_ja, org.greeting_en) for org in session.scalars(select(Organization))
+        }
+    for email, slug, language, company, _name in RECIPIENTS:
         [received] = smtp_server.handler.to(email)
         message = received.parsed()
         assert received.mail_from == settings.sender_address
@@ -104,16 +108,22 @@ def test_every_recipient_gets_a_wellformed_message_of_their_organization(
         assert expected_greeting in html.replace("\n", " ") or expected_greeting in html
         assert company in text
         if language == "ja":
-            assert "第8回本会合" in text and "2024年1月31日" in html and "令和6年1月31日" in html
+            assert "第8回本会合" in text
+            assert "2024年1月31日" in html
+            assert "令和6年1月31日" in html
             assert "海外安全メールマガジン" in str(message["Subject"])
         else:
-            assert "Plenary 8" in text and "31 January 2024" in html
+            assert "Plenary 8" in text
+            assert "31 January 2024" in html
         assert re.search(r"<td class=\"masthead\" style=[\"'][^>]*background-color:#12355b", html)
         assert settings.postal_address_ja in text or settings.postal_address_en in text
-        assert "/unsubscribe/" in html and "/unsubscribe/" in text
+        assert "/unsubscribe/" in html
+        assert "/unsubscribe/" in text
 
 
-def test_sending_again_sends_nothing_new(ready: Database, settings: Settings, smtp_server: SmtpServer) -> None:
+def test_sending_again_sends_nothing_new(
+    ready: Database, settings: Settings, smtp_server: SmtpServer
+) -> None:
     number = _compose(ready)
     _send(ready, settings, smtp_server.port, number)
     again = _send(ready, settings, smtp_server.port, number)
@@ -140,7 +150,9 @@ def test_a_5xx_fails_one_recipient_a_4xx_defers_another_and_the_send_goes_on(
     assert states["d.yamada@example.jp"] == (DeliveryStatus.SENT, 250, 1)
     assert not run.finished
     with ready.session() as session:
-        replies = session.scalars(select(DeliveryAttempt.smtp_reply).where(DeliveryAttempt.smtp_code == 550)).all()
+        replies = session.scalars(
+            select(DeliveryAttempt.smtp_reply).where(DeliveryAttempt.smtp_code == 550)
+        ).all()
         assert replies == ["5.1.1 <b.suzuki@example.jp>: user unknown"]
         assert get_issue(session, number).status == IssueStatus.SENDING
 

@@ -152,11 +152,6 @@ def test_utf8_accepts_any_character(seeded_db: Database) -> None:
     assert issue.subject_ja == "①髙橋様～"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="compose_issue checks subject_en against utf-8 although the English rendition is sent in the "
-    "issue's charset: an iso-2022-jp issue accepts 'Café' and only fails later, in Renderer.render mid-send",
-)
 def test_iso_2022_jp_checks_the_english_subject_too(seeded_db: Database) -> None:
     with pytest.raises(InvalidInput, match="iso-2022-jp"), seeded_db.session() as session:
         compose_issue(

@@ -85,11 +85,6 @@ def test_to_text_keeps_lists_and_unescapes_entities() -> None:
     assert to_text("A &amp; B") == "A & B"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="to_text strips anything that looks like a tag (<[^>]+>), so text in angle brackets that the HTML "
-    "part shows (escaped) is silently lost from the text/plain part",
-)
 def test_to_text_keeps_angle_bracketed_text_that_the_html_part_shows() -> None:
     source = "詳細は <海外安全ホームページ> をご覧ください。条件: 1 < x かつ y > 2"
     assert "&lt;海外安全ホームページ&gt;" in to_html(source)
