@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-__all__ = ["CHARSETS", "compose_issue", "get_issue", "issue_for_meeting", "jst_today"]
+__all__ = ["CHARSETS", "compose_issue", "get_issue", "issue_for_meeting", "issue_topics", "jst_today"]
 
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session, selectinload
 
 from outreach.content import MEETING_KINDS, promotions_active_on
 from outreach.errors import InvalidInput, NotFound
-from outreach.models import Issue, IssueItem, Meeting
+from outreach.models import Issue, IssueItem, Meeting, Topic
 from outreach.render import check_charset
 
 CHARSETS = ("utf-8", "iso-2022-jp")
@@ -100,3 +100,17 @@ def issue_for_meeting(session: Session, meeting: Meeting) -> Issue | None:
         .order_by(Issue.number.desc())
         .limit(1)
     )
+
+
+SEMINAR_PROMOTIONS = frozenset({"safety-seminars"})
+
+
+def issue_topics(issue: Issue) -> set[Topic]:
+    """The topics an issue is about: meeting outcomes, safety tools, seminars."""
+    topics: set[Topic] = set()
+    for item in issue.items:
+        if item.meeting is not None:
+            topics.add(Topic.MEETINGS)
+        elif item.promotion is not None:
+            topics.add(Topic.SEMINARS if item.promotion.slug in SEMINAR_PROMOTIONS else Topic.TOOLS)
+    return topics

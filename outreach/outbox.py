@@ -1,21 +1,58 @@
-"""The outbox ledger: one delivery row per (issue, subscriber), which makes sends idempotent and resumable."""
+"""The outbox ledger: one delivery row per (issue, subscriber), which makes sends idempotent and resumable.
+
+Rows move queued -> sending (claimed by a worker) -> sent | deferred | failed | bounced, or unknown when a
+worker died with the message in flight; cancelled when staff cancel the issue.
+"""
 
 from __future__ import annotations
 
-__all__ = ["enqueue_issue", "open_rows", "status_counts"]
+__all__ = [
+    "OPEN_STATES",
+    "Claimed",
+    "cancel_rows",
+    "claim_rows",
+    "enqueue_issue",
+    "has_due_rows",
+    "open_rows",
+    "release_rows",
+    "reopen_rows",
+    "status_counts",
+]
 
 from collections import Counter
+from dataclasses import dataclass
+from datetime import datetime
 
-from sqlalchemy import ColumnElement, and_, exists, func, insert, literal, or_, select
+from sqlalchemy import ColumnElement, and_, exists, func, insert, literal, or_, select, update
 from sqlalchemy.orm import Session
 
-from outreach.models import Delivery, DeliveryStatus, Issue, Subscriber, SubscriberStatus, UtcDateTime, utcnow
+from outreach.issues import issue_topics
+from outreach.models import (
+    Delivery,
+    DeliveryStatus,
+    Issue,
+    IssueStatus,
+    Subscriber,
+    SubscriberStatus,
+    SubscriberTopic,
+    UtcDateTime,
+    utcnow,
+)
 
 OPEN_STATES = (DeliveryStatus.QUEUED, DeliveryStatus.SENDING, DeliveryStatus.DEFERRED)
 
 
+def _wants(issue: Issue) -> ColumnElement[bool]:
+    """Subscribers who have not narrowed their topics, or who chose one of the issue's."""
+    chose_any = exists().where(SubscriberTopic.subscriber_id == Subscriber.id)
+    chose_ours = exists().where(
+        SubscriberTopic.subscriber_id == Subscriber.id, SubscriberTopic.topic.in_(issue_topics(issue))
+    )
+    return or_(~chose_any, chose_ours)
+
+
 def enqueue_issue(session: Session, issue: Issue) -> int:
-    """Add a queued row for every active subscriber that has none for this issue; return how many."""
+    """Add a queued row for every active subscriber who wants the issue and has none; return how many."""
     now = literal(utcnow(), UtcDateTime())
     already = exists().where(Delivery.issue_id == issue.id, Delivery.subscriber_id == Subscriber.id)
     recipients = select(
@@ -28,7 +65,7 @@ def enqueue_issue(session: Session, issue: Issue) -> int:
         literal(0),
         now,
         now,
-    ).where(Subscriber.status == SubscriberStatus.ACTIVE, ~already)
+    ).where(Subscriber.status == SubscriberStatus.ACTIVE, _wants(issue), ~already)
     columns = [
         "issue_id",
         "subscriber_id",
@@ -44,18 +81,118 @@ def enqueue_issue(session: Session, issue: Issue) -> int:
     return int(result.rowcount or 0)  # type: ignore[attr-defined]
 
 
-def open_rows(issue_id: int) -> ColumnElement[bool]:
-    """Rows that are due to be tried now: queued, or deferred and past their retry time."""
-    return and_(
-        Delivery.issue_id == issue_id,
-        or_(
-            Delivery.status == DeliveryStatus.QUEUED,
-            and_(
-                Delivery.status == DeliveryStatus.DEFERRED,
-                or_(Delivery.next_attempt_at.is_(None), Delivery.next_attempt_at <= utcnow()),
-            ),
+def open_rows(now: datetime) -> ColumnElement[bool]:
+    """Rows due to be tried now: queued, or deferred and past their retry time."""
+    return or_(
+        Delivery.status == DeliveryStatus.QUEUED,
+        and_(
+            Delivery.status == DeliveryStatus.DEFERRED,
+            or_(Delivery.next_attempt_at.is_(None), Delivery.next_attempt_at <= now),
         ),
     )
+
+
+@dataclass(frozen=True)
+class Claimed:
+    """A ledger row a worker holds, with what it needs to build the message."""
+
+    id: int
+    issue_id: int
+    subscriber_id: int
+    organization_id: int | None
+    language: str
+    email: str
+    name: str
+    company: str
+    attempts: int
+    created_at: datetime
+
+
+def claim_rows(
+    session: Session, *, worker: str, limit: int, now: datetime, issue_id: int | None
+) -> list[Claimed]:
+    """Take up to `limit` due rows of issues being sent; on PostgreSQL, workers skip each other's rows."""
+    sending = select(Issue.id).where(Issue.status == IssueStatus.SENDING)
+    if issue_id is not None:
+        sending = sending.where(Issue.id == issue_id)
+    due = (
+        select(Delivery.id)
+        .where(Delivery.issue_id.in_(sending), open_rows(now))
+        .order_by(Delivery.id)
+        .limit(limit)
+        .with_for_update(skip_locked=True)
+    )
+    ids = list(session.scalars(due))
+    if not ids:
+        return []
+    session.execute(
+        update(Delivery)
+        .where(Delivery.id.in_(ids))
+        .values(status=DeliveryStatus.SENDING, claimed_by=worker, claimed_at=now)
+    )
+    rows = session.execute(
+        select(
+            Delivery.id,
+            Delivery.issue_id,
+            Delivery.subscriber_id,
+            Delivery.organization_id,
+            Delivery.language,
+            Delivery.email,
+            Subscriber.name,
+            Subscriber.company,
+            Delivery.attempts,
+            Delivery.created_at,
+        )
+        .join(Subscriber, Subscriber.id == Delivery.subscriber_id)
+        .where(Delivery.id.in_(ids))
+        .order_by(Delivery.id)
+    )
+    return [Claimed(*tuple(row)) for row in rows]
+
+
+def release_rows(session: Session, *, worker: str, ids: list[int] | None = None) -> None:
+    """Put rows this worker claimed but did not try back in the queue (all of them when `ids` is None)."""
+    query = update(Delivery).where(Delivery.claimed_by == worker, Delivery.status == DeliveryStatus.SENDING)
+    if ids is not None:
+        query = query.where(Delivery.id.in_(ids))
+    session.execute(query.values(status=DeliveryStatus.QUEUED, claimed_by=None, claimed_at=None))
+
+
+def cancel_rows(session: Session, issue_id: int) -> int:
+    """Cancel what an issue has not sent yet; rows a worker holds are cancelled when it lets them go."""
+    result = session.execute(
+        update(Delivery)
+        .where(
+            Delivery.issue_id == issue_id,
+            Delivery.status.in_([DeliveryStatus.QUEUED, DeliveryStatus.DEFERRED]),
+        )
+        .values(status=DeliveryStatus.CANCELLED, updated_at=utcnow())
+    )
+    return int(result.rowcount or 0)  # type: ignore[attr-defined]
+
+
+def reopen_rows(session: Session, issue_id: int) -> int:
+    """Queue the failed, deferred and unknown rows of still-active subscribers again (a retry of those)."""
+    active = select(Subscriber.id).where(Subscriber.status == SubscriberStatus.ACTIVE)
+    result = session.execute(
+        update(Delivery)
+        .where(
+            Delivery.issue_id == issue_id,
+            Delivery.subscriber_id.in_(active),
+            Delivery.status.in_([DeliveryStatus.FAILED, DeliveryStatus.DEFERRED, DeliveryStatus.UNKNOWN]),
+        )
+        .values(status=DeliveryStatus.QUEUED, next_attempt_at=None, updated_at=utcnow())
+    )
+    return int(result.rowcount or 0)  # type: ignore[attr-defined]
+
+
+def has_due_rows(session: Session, *, now: datetime, issue_id: int | None) -> bool:
+    """Whether any row of an issue being sent is due now."""
+    sending = select(Issue.id).where(Issue.status == IssueStatus.SENDING)
+    if issue_id is not None:
+        sending = sending.where(Issue.id == issue_id)
+    due = select(Delivery.id).where(Delivery.issue_id.in_(sending), open_rows(now)).limit(1)
+    return session.scalar(due) is not None
 
 
 def status_counts(session: Session, issue_id: int) -> Counter[str]:

@@ -15,7 +15,6 @@ from sqlalchemy import select
 from outreach import content, issues, reports
 from outreach.cli.common import App, echo_json, pass_app, reports_errors
 from outreach.delivery import DeliveryOptions, IssueSender, SendRun, salutation, senders
-from outreach.mailer import make_mailer
 from outreach.models import DeliveryStatus, Issue
 from outreach.render import Renderer
 from subscribers.directory import find_organization
@@ -118,7 +117,7 @@ def issue_preview(app: App, number: int, org_slug: str, lang: str, out: Path, as
 @click.option("--batch-size", default=100, show_default=True, type=click.IntRange(1, 10_000))
 @pass_app
 @reports_errors
-def issuesend_issue(app: App, number: int, batch_size: int) -> None:
+def issue_send(app: App, number: int, batch_size: int) -> None:
     """Send issue NUMBER to every active subscriber; running it again sends nothing twice."""
     run = send_issue(app, number, batch_size=batch_size)
     print_run(app, run)
@@ -129,7 +128,6 @@ def send_issue(app: App, number: int, *, batch_size: int = 100) -> SendRun:
     sender = IssueSender(
         db,
         app.settings,
-        mailer=make_mailer(app.settings),
         links=SignedLinks(app.settings),
         options=DeliveryOptions(batch_size=batch_size),
     )

@@ -1,0 +1,69 @@
+"""A worker's journal: one line before a message is handed to SMTP and one when its reply comes back.
+
+Lines are written with os.write, so they survive the worker being killed (SIGKILL) even before the ledger
+is updated. On restart the journal tells which claimed messages went out, which were refused, and which
+were in flight when the worker died: only those have an unknown fate.
+"""
+
+from __future__ import annotations
+
+__all__ = ["Journal", "JournalEntry", "read_journal"]
+
+import json
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+
+@dataclass(frozen=True)
+class JournalEntry:
+    delivery_id: int
+    code: int | None  # None: started, no reply recorded
+    reply: str
+    message_id: str | None
+
+
+def read_journal(path: Path) -> dict[int, JournalEntry]:
+    """The last word on each delivery id in the journal; a torn last line (a kill mid-write) is ignored."""
+    entries: dict[int, JournalEntry] = {}
+    if not path.exists():
+        return entries
+    for line in path.read_bytes().splitlines():
+        try:
+            record = json.loads(line)
+        except ValueError:
+            continue
+        entries[record["d"]] = JournalEntry(
+            record["d"], record.get("c"), record.get("r", ""), record.get("m")
+        )
+    return entries
+
+
+class Journal:
+    """Append-only, unbuffered; emptied once the ledger holds everything it says."""
+
+    def __init__(self, path: Path) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self.path = path
+        self._fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+
+    def fileno(self) -> int:
+        return self._fd
+
+    def started(self, delivery_id: int, message_id: str) -> None:
+        self._write({"d": delivery_id, "m": message_id})
+
+    def finished(self, delivery_id: int, code: int | None, reply: str, message_id: str) -> None:
+        self._write({"d": delivery_id, "c": code, "r": reply[:500], "m": message_id})
+
+    def _write(self, record: dict[str, object]) -> None:
+        os.write(self._fd, json.dumps(record, ensure_ascii=False).encode() + b"\n")
+
+    def clear(self, *, keep: dict[int, str] | None = None) -> None:
+        """Empty the journal, writing back a start line for each message still in flight."""
+        os.ftruncate(self._fd, 0)
+        for delivery_id, message_id in (keep or {}).items():
+            self.started(delivery_id, message_id)
+
+    def close(self) -> None:
+        os.close(self._fd)
