@@ -10,6 +10,7 @@ __all__ = [
     "Lane",
     "SendRun",
     "Worker",
+    "WorkerBusy",
     "WorkerReport",
     "salutation",
     "senders",
@@ -55,7 +56,6 @@ from outreach.outbox import (
     OPEN_STATES,
     Claimed,
     claim_rows,
-    enqueue_issue,
     has_due_rows,
     release_rows,
     status_counts,
@@ -63,6 +63,7 @@ from outreach.outbox import (
 from outreach.policy import Decision, RetryPolicy
 from outreach.ratelimit import RateLimits
 from outreach.render import Renderer, Sender
+from outreach.sending import start_send
 from outreach.smtp import SmtpConnection
 
 log = logging.getLogger(__name__)
@@ -86,6 +87,10 @@ def senders(settings: Settings) -> dict[str, Sender]:
         "ja": Sender(settings.sender_name_ja, settings.sender_address, settings.postal_address_ja),
         "en": Sender(settings.sender_name_en, settings.sender_address, settings.postal_address_en),
     }
+
+
+class WorkerBusy(InvalidInput):
+    """Another worker holds the only worker slot (SQLite)."""
 
 
 @dataclass(frozen=True)
@@ -219,8 +224,22 @@ class Worker:
     # --- identity and recovery ------------------------------------------------------------------
 
     def _take_name(self, name: str | None) -> tuple[str, Journal]:
-        """A name no other process on this host uses now; its journal is locked while we run."""
+        """A name no other process on this host uses now; its journal is locked while we run.
+
+        On SQLite every worker shares one name, so a second worker is refused: SQLite has one writer.
+        """
         folder = self.settings.var_dir / "journal"
+        if self.db.is_sqlite:
+            journal = Journal(folder / "sqlite-worker.jsonl")
+            try:
+                fcntl.flock(journal.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                journal.close()
+                raise WorkerBusy(
+                    "another worker is sending on this SQLite database, and SQLite runs one worker at a "
+                    "time; it will deliver this issue too (use PostgreSQL to run several workers)"
+                ) from None
+            return "sqlite-worker", journal
         for candidate in [name] if name else _worker_names():
             journal = Journal(folder / f"{candidate}.jsonl")
             try:
@@ -743,7 +762,5 @@ class IssueSender:
                     + (": `outreach issue resume` it first" if issue.status == IssueStatus.PAUSED else "")
                 )
             elif issue.status in (IssueStatus.DRAFT, IssueStatus.SCHEDULED):
-                run.enqueued = enqueue_issue(session, issue)
-                issue.status = IssueStatus.SENDING
-                issue.send_started_at = self.clock()
+                run.enqueued = start_send(session, issue, now=self.clock())
             return issue.id

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-__all__ = ["LogEntry", "OrganizationReach", "delivery_log", "reach_by_organization"]
+__all__ = ["LogEntry", "OrganizationReach", "delivery_log", "reach_by_organization", "unknown_fates"]
 
 from dataclasses import asdict, dataclass
 from datetime import datetime
@@ -11,7 +11,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from outreach.models import Delivery, DeliveryStatus, Organization
+from outreach.models import Delivery, DeliveryAttempt, DeliveryStatus, Organization
 
 
 @dataclass(frozen=True)
@@ -45,6 +45,17 @@ def _reach(slug: str, name: str, counts: dict[str, int]) -> OrganizationReach:
     sent = counts.get(DeliveryStatus.SENT, 0)
     total = sum(counts.values())
     return OrganizationReach(slug, name, total, sent, failed, total - sent - failed)
+
+
+def unknown_fates(session: Session, issue_id: int) -> int:
+    """How many messages of an issue had an unknown fate because a worker stopped mid-send."""
+    query = (
+        select(func.count())
+        .select_from(DeliveryAttempt)
+        .join(Delivery, Delivery.id == DeliveryAttempt.delivery_id)
+        .where(Delivery.issue_id == issue_id, DeliveryAttempt.outcome == DeliveryStatus.UNKNOWN)
+    )
+    return int(session.scalar(query) or 0)
 
 
 @dataclass(frozen=True)

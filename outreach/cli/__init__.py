@@ -10,6 +10,7 @@ import click
 
 from outreach.cli.content import meeting, org
 from outreach.cli.database import db, seed
+from outreach.cli.delivery import issue_cancel, issue_pause, issue_resume, issue_retry, worker
 from outreach.cli.demo import demo
 from outreach.cli.issues import issue, log_command
 from outreach.cli.subscribers import subscribers
@@ -29,6 +30,9 @@ def cli(verbose: bool) -> None:
 
 for command in (db, seed, org, meeting, issue, log_command, subscribers, demo):
     cli.add_command(command)
+for control in (issue_pause, issue_resume, issue_cancel, issue_retry):
+    issue.add_command(control)
+cli.add_command(worker)
 
 
 def main() -> None:

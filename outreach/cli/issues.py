@@ -5,20 +5,30 @@ from __future__ import annotations
 __all__ = ["issue", "log_command", "print_run", "send_issue"]
 
 import asyncio
+import sys
+import time
+from collections import Counter
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
 import click
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 from sqlalchemy import select
 
 from outreach import content, issues, reports
 from outreach.cli.common import App, echo_json, pass_app, reports_errors
-from outreach.delivery import DeliveryOptions, IssueSender, SendRun, salutation, senders
-from outreach.models import DeliveryStatus, Issue
+from outreach.delivery import DeliveryOptions, IssueSender, SendRun, WorkerBusy, salutation, senders
+from outreach.models import DeliveryStatus, Issue, IssueStatus, utcnow
+from outreach.outbox import OPEN_STATES
 from outreach.render import Renderer
+from outreach.sending import start_send
 from subscribers.directory import find_organization
 from subscribers.links import SignedLinks
+
+_WAITING = {str(state) for state in OPEN_STATES}
 
 
 @click.group()
@@ -114,24 +124,79 @@ def issue_preview(app: App, number: int, org_slug: str, lang: str, out: Path, as
 
 @issue.command("send")
 @click.argument("number", type=int)
-@click.option("--batch-size", default=100, show_default=True, type=click.IntRange(1, 10_000))
+@click.option(
+    "--batch-size", type=click.IntRange(1, 10_000), help="Rows claimed at a time (OUTREACH_BATCH_SIZE)."
+)
+@click.option(
+    "--detach", is_flag=True, help="Only start the send: running workers (`outreach worker`) deliver it."
+)
+@click.option("--progress/--no-progress", default=None, help="A progress bar (default: on a terminal).")
 @pass_app
 @reports_errors
-def issue_send(app: App, number: int, batch_size: int) -> None:
+def issue_send(app: App, number: int, batch_size: int | None, detach: bool, progress: bool | None) -> None:
     """Send issue NUMBER to every active subscriber; running it again sends nothing twice."""
-    run = send_issue(app, number, batch_size=batch_size)
+    if detach:
+        _start_only(app, number)
+        return
+    try:
+        run = send_issue(
+            app, number, batch_size=batch_size, progress=sys.stdout.isatty() if progress is None else progress
+        )
+    except WorkerBusy as busy:
+        _start_only(app, number)
+        click.echo(f"  {busy}")
+        return
     print_run(app, run)
 
 
-def send_issue(app: App, number: int, *, batch_size: int = 100) -> SendRun:
+def _start_only(app: App, number: int) -> None:
+    with app.migrated_db().session() as session:
+        item = issues.get_issue(session, number)
+        added = (
+            start_send(session, item, now=utcnow())
+            if item.status in (IssueStatus.DRAFT, IssueStatus.SCHEDULED)
+            else 0
+        )
+        state = item.status
+    click.echo(f"issue No. {number} is {state}; {added} recipients queued for the workers")
+
+
+def send_issue(app: App, number: int, *, batch_size: int | None = None, progress: bool = False) -> SendRun:
     db = app.migrated_db()
-    sender = IssueSender(
-        db,
-        app.settings,
-        links=SignedLinks(app.settings),
-        options=DeliveryOptions(batch_size=batch_size),
+    with _progress_bar(enabled=progress) as on_progress:
+        sender = IssueSender(
+            db,
+            app.settings,
+            links=SignedLinks(app.settings),
+            options=DeliveryOptions(batch_size=batch_size),
+            on_progress=on_progress,
+        )
+        return asyncio.run(sender.send(number))
+
+
+@contextmanager
+def _progress_bar(*, enabled: bool) -> Iterator[Callable[[Counter[str]], None] | None]:
+    """A rich progress bar with rate and time left, fed with the ledger's counts."""
+    if not enabled:
+        yield None
+        return
+    columns = (
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn("{task.fields[rate]}"),
+        TimeRemainingColumn(),
     )
-    return asyncio.run(sender.send(number))
+    with Progress(*columns, transient=True) as bar:
+        task = bar.add_task("sending", total=None, rate="")
+        started = time.monotonic()
+
+        def update(counts: Counter[str]) -> None:
+            done = sum(count for state, count in counts.items() if state not in _WAITING)
+            elapsed = max(time.monotonic() - started, 1e-6)
+            bar.update(task, total=sum(counts.values()), completed=done, rate=f"{done / elapsed:,.0f} msg/s")
+
+        yield update
 
 
 def print_run(app: App, run: SendRun) -> None:
@@ -151,6 +216,12 @@ def print_run(app: App, run: SendRun) -> None:
         click.echo(f"  {row.slug:<12} {row.recipients:>10} {row.sent:>6} {row.failed:>6} {row.waiting:>7}")
     totals = ", ".join(f"{count} {state}" for state, count in sorted(run.totals.items()))
     click.echo(f"  all recipients: {totals or 'none'}")
+    if run.unknown:
+        click.echo(f"  {run.unknown} message(s) had an unknown fate after an earlier run stopped mid-send")
+    if run.paused:
+        click.echo(
+            f"  the send paused itself: {run.paused}; `outreach issue resume {run.issue_number}` when fixed"
+        )
     if run.totals.get(DeliveryStatus.DEFERRED):
         click.echo(f"  deferred recipients are retried by `outreach issue send {run.issue_number}` later")
 
@@ -168,20 +239,27 @@ def issue_status(app: App, number: int, as_json: bool) -> None:
         item = issues.get_issue(session, number)
         counts = status_counts(session, item.id)
         reach = reports.reach_by_organization(session, item.id)
-        state = str(item.status)
+        unknown = reports.unknown_fates(session, item.id)
+        state, reason = str(item.status), item.pause_reason
     if as_json:
         echo_json(
             {
                 "issue": number,
                 "status": state,
+                "pause_reason": reason,
                 "counts": dict(counts),
+                "unknown_fates": unknown,
                 "organizations": [asdict(row) for row in reach],
             }
         )
         return
-    click.echo(f"issue No. {number}: {state}")
+    click.echo(f"issue No. {number}: {state}" + (f" ({reason})" if reason else ""))
     for name, count in sorted(counts.items()):
         click.echo(f"  {name:<10} {count}")
+    if unknown:
+        click.echo(
+            f"  {unknown} message(s) had an unknown fate after a worker stopped mid-send (see `outreach log`)"
+        )
 
 
 @click.command("log")

@@ -1,0 +1,123 @@
+"""`outreach worker` and the controls of a send: `issue pause`, `resume`, `cancel`, `retry`."""
+
+from __future__ import annotations
+
+__all__ = ["issue_cancel", "issue_pause", "issue_resume", "issue_retry", "worker"]
+
+import asyncio
+import contextlib
+import logging
+import signal
+from dataclasses import replace
+
+import click
+
+from outreach.cli.common import App, pass_app, reports_errors
+from outreach.config import Settings
+from outreach.delivery import Worker
+from outreach.errors import RelayUnavailable
+from outreach.sending import cancel_send, pause_send, resume_send, retry_send
+from subscribers.links import SignedLinks
+
+log = logging.getLogger("outreach.worker")
+_RELAY_BACKOFF = 30.0
+
+
+@click.command("pause")
+@click.argument("number", type=int)
+@pass_app
+@reports_errors
+def issue_pause(app: App, number: int) -> None:
+    """Pause a send; workers stop taking its recipients until `resume`."""
+    with app.migrated_db().session() as session:
+        pause_send(session, number)
+    click.echo(f"issue No. {number} paused")
+
+
+@click.command("resume")
+@click.argument("number", type=int)
+@pass_app
+@reports_errors
+def issue_resume(app: App, number: int) -> None:
+    """Resume a paused send (run `outreach issue send N` or a worker to deliver it)."""
+    with app.migrated_db().session() as session:
+        resume_send(session, number)
+    click.echo(
+        f"issue No. {number} resumed: `outreach issue send {number}` or a running worker delivers the rest"
+    )
+
+
+@click.command("cancel")
+@click.argument("number", type=int)
+@pass_app
+@reports_errors
+def issue_cancel(app: App, number: int) -> None:
+    """Cancel a send: whoever has not been sent the issue yet will not be."""
+    with app.migrated_db().session() as session:
+        cancelled = cancel_send(session, number)
+    click.echo(f"issue No. {number} cancelled; {cancelled} recipients will not be sent it")
+
+
+@click.command("retry")
+@click.argument("number", type=int)
+@pass_app
+@reports_errors
+def issue_retry(app: App, number: int) -> None:
+    """Queue the failed, deferred and unknown recipients again (only those), then send with `issue send`."""
+    with app.migrated_db().session() as session:
+        reopened = retry_send(session, number)
+    click.echo(
+        f"issue No. {number}: {reopened} recipients queued again; `outreach issue send {number}` sends them"
+    )
+
+
+@click.command()
+@click.option(
+    "--name", help="A name unique on this host (default: the host name); keeps the journal across restarts."
+)
+@click.option(
+    "--connections", type=click.IntRange(1, 64), help="SMTP connections (default OUTREACH_SMTP_CONNECTIONS)."
+)
+@click.option("--once", is_flag=True, help="Deliver what is due now, then exit.")
+@pass_app
+@reports_errors
+def worker(app: App, name: str | None, connections: int | None, once: bool) -> None:
+    """Deliver every issue being sent, until stopped (SIGTERM or Ctrl-C). Several may run on PostgreSQL."""
+    settings = app.settings
+    if connections:
+        settings = replace(settings, delivery=replace(settings.delivery, connections=connections))
+    db = app.migrated_db()
+    running = Worker(db, settings, links=SignedLinks(settings), name=name)
+    click.echo(f"worker {running.name}: {len(running.lanes)} connection(s) to {_destination(settings)}")
+    try:
+        asyncio.run(_serve(running, once=once))
+    finally:
+        running.close()
+    click.echo(f"worker {running.name} stopped: {dict(running.report.outcomes) or 'nothing sent'}")
+
+
+def _destination(settings: Settings) -> str:
+    return ", ".join(str(relay) for relay in settings.relays) or f"local outbox {settings.outbox_dir}"
+
+
+async def _serve(running: Worker, *, once: bool) -> None:
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(signum, stop.set)
+    while not stop.is_set():
+        try:
+            await running.run(until_idle=once, stop=stop)
+        except RelayUnavailable as exc:
+            if once:
+                raise
+            log.error("%s; trying again in %.0f s", exc, _RELAY_BACKOFF)
+            await _sleep_unless(stop, _RELAY_BACKOFF)
+            continue
+        if once:
+            return
+
+
+async def _sleep_unless(stop: asyncio.Event, seconds: float) -> None:
+    with contextlib.suppress(TimeoutError):
+        await asyncio.wait_for(stop.wait(), seconds)
