@@ -18,7 +18,6 @@ __all__ = [
 
 import asyncio
 import contextlib
-import fcntl
 import logging
 import socket
 from collections import Counter
@@ -217,6 +216,7 @@ class Worker:
         self._results: list[_Result] = []
         self._in_flight: dict[int, str] = {}
         self._halted: set[int] = set()
+        self._pauses_written: set[int] = set()
         self._errors_in_a_row: Counter[int] = Counter()
         self._relay_error: RelayUnavailable | None = None
         self.report = WorkerReport()
@@ -231,9 +231,7 @@ class Worker:
         folder = self.settings.var_dir / "journal"
         if self.db.is_sqlite:
             journal = Journal(folder / "sqlite-worker.jsonl")
-            try:
-                fcntl.flock(journal.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
-            except BlockingIOError:
+            if not journal.lock():
                 journal.close()
                 raise WorkerBusy(
                     "another worker is sending on this SQLite database, and SQLite runs one worker at a "
@@ -242,12 +240,9 @@ class Worker:
             return "sqlite-worker", journal
         for candidate in [name] if name else _worker_names():
             journal = Journal(folder / f"{candidate}.jsonl")
-            try:
-                fcntl.flock(journal.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
-            except BlockingIOError:
-                journal.close()
-                continue
-            return candidate, journal
+            if journal.lock():
+                return candidate, journal
+            journal.close()
         raise InvalidInput(f"the worker name {name!r} is in use by another process on this host")
 
     def recover(self) -> int:
@@ -445,7 +440,9 @@ class Worker:
             raise
         self.journal.finished(row.id, reply.code if reply else None, reply.text if reply else "", message_id)
         del self._in_flight[row.id]
-        self._results.append(self._result(row, reply, message_id, tuple(tries)))
+        result = self._result(row, reply, message_id, tuple(tries))
+        self._results.append(result)
+        self._count_errors(result)
 
     async def _send(
         self, mailer: Mailer, recipient: str, message: bytes, label: str, tries: list[SmtpReply | None]
@@ -566,7 +563,6 @@ class Worker:
         self._count_bounces(session, [r.row.subscriber_id for r in results if r.decision.bounce])
         for result in results:
             self.report.outcomes[str(result.decision.status)] += 1
-            self._count_errors(result)
 
     def _row_update(self, result: _Result) -> dict[str, Any]:
         reply = result.reply
@@ -627,12 +623,14 @@ class Worker:
         if self._errors_in_a_row[issue_id] == limit:
             reply = result.reply or "connection dropped"
             self.report.paused[issue_id] = f"{limit} errors in a row; the last: {reply}"
+            self._halted.add(issue_id)  # the lanes stop taking its rows now; the flush writes the pause
 
     def _check_issues(self, session: Session) -> None:
         """Pause issues with too many errors in a row; note the issues staff paused or cancelled."""
         for issue_id, reason in self.report.paused.items():
-            if issue_id in self._halted:
+            if issue_id in self._pauses_written:
                 continue
+            self._pauses_written.add(issue_id)
             session.execute(
                 update(Issue)
                 .where(Issue.id == issue_id, Issue.status == IssueStatus.SENDING)

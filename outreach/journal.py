@@ -9,6 +9,7 @@ from __future__ import annotations
 
 __all__ = ["Journal", "JournalEntry", "read_journal"]
 
+import fcntl
 import json
 import os
 from dataclasses import dataclass
@@ -40,15 +41,31 @@ def read_journal(path: Path) -> dict[int, JournalEntry]:
 
 
 class Journal:
-    """Append-only, unbuffered; emptied once the ledger holds everything it says."""
+    """Append-only, unbuffered; emptied once the ledger holds everything it says.
+
+    `lock()` takes the journal's name for this process (a lock file beside it, released by the kernel
+    when the process dies, even by SIGKILL).
+    """
 
     def __init__(self, path: Path) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
         self.path = path
-        self._fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+        self._fd = self._open()
+        self._lock_fd: int | None = None
 
-    def fileno(self) -> int:
-        return self._fd
+    def _open(self) -> int:
+        return os.open(self.path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+
+    def lock(self) -> bool:
+        """Take the name; False if another live process holds it."""
+        fd = os.open(self.path.with_suffix(".lock"), os.O_WRONLY | os.O_CREAT, 0o600)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            os.close(fd)
+            return False
+        self._lock_fd = fd
+        return True
 
     def started(self, delivery_id: int, message_id: str) -> None:
         self._write({"d": delivery_id, "m": message_id})
@@ -60,10 +77,19 @@ class Journal:
         os.write(self._fd, json.dumps(record, ensure_ascii=False).encode() + b"\n")
 
     def clear(self, *, keep: dict[int, str] | None = None) -> None:
-        """Empty the journal, writing back a start line for each message still in flight."""
-        os.ftruncate(self._fd, 0)
-        for delivery_id, message_id in (keep or {}).items():
-            self.started(delivery_id, message_id)
+        """Empty the journal but for a start line per message still in flight, replacing it atomically."""
+        lines = b"".join(
+            json.dumps({"d": delivery_id, "m": message_id}).encode() + b"\n"
+            for delivery_id, message_id in (keep or {}).items()
+        )
+        fresh = self.path.with_suffix(".new")
+        fresh.write_bytes(lines)
+        os.replace(fresh, self.path)  # a kill at any moment leaves the old journal or the new one, whole
+        os.close(self._fd)
+        self._fd = self._open()
 
     def close(self) -> None:
         os.close(self._fd)
+        if self._lock_fd is not None:
+            os.close(self._lock_fd)
+            self._lock_fd = None

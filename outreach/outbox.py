@@ -51,9 +51,9 @@ def _wants(issue: Issue) -> ColumnElement[bool]:
     return or_(~chose_any, chose_ours)
 
 
-def enqueue_issue(session: Session, issue: Issue) -> int:
+def enqueue_issue(session: Session, issue: Issue, *, now: datetime | None = None) -> int:
     """Add a queued row for every active subscriber who wants the issue and has none; return how many."""
-    now = literal(utcnow(), UtcDateTime())
+    stamp = literal(now or utcnow(), UtcDateTime())
     already = exists().where(Delivery.issue_id == issue.id, Delivery.subscriber_id == Subscriber.id)
     recipients = select(
         literal(issue.id),
@@ -63,8 +63,8 @@ def enqueue_issue(session: Session, issue: Issue) -> int:
         Subscriber.email,
         literal(DeliveryStatus.QUEUED.value),
         literal(0),
-        now,
-        now,
+        stamp,
+        stamp,
     ).where(Subscriber.status == SubscriberStatus.ACTIVE, _wants(issue), ~already)
     columns = [
         "issue_id",

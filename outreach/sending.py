@@ -22,7 +22,7 @@ def start_send(session: Session, issue: Issue, *, now: datetime) -> int:
     """Write the ledger rows of a draft or scheduled issue and mark it sending; return how many rows."""
     if issue.status not in (IssueStatus.DRAFT, IssueStatus.SCHEDULED):
         raise _refuse(issue, "started")
-    added = enqueue_issue(session, issue)
+    added = enqueue_issue(session, issue, now=now)
     issue.status = IssueStatus.SENDING
     issue.send_started_at = now
     issue.scheduled_at = None

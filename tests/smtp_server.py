@@ -1,10 +1,12 @@
 """A real SMTP server for tests (aiosmtpd on 127.0.0.1, a free port) that records what it receives.
 
-Its misbehaviour is set per test: a reply for RCPT or DATA to a given address, or a dropped connection.
+Its misbehaviour is set per test: a reply for RCPT or DATA to a given address, a dropped connection, a slow
+reply; it can offer PIPELINING (RFC 2920), which aiosmtpd reads correctly but does not announce itself.
 """
 
 from __future__ import annotations
 
+import asyncio
 import email
 import email.policy
 import socket
@@ -34,7 +36,17 @@ class RecordingHandler:
     rcpt_replies: dict[str, str] = field(default_factory=dict)
     data_replies: dict[str, str] = field(default_factory=dict)
     drop_on_data: dict[str, int] = field(default_factory=dict)
+    delays: dict[str, list[float]] = field(default_factory=dict)
+    pipelining: bool = False
     lock: threading.Lock = field(default_factory=threading.Lock)
+
+    async def handle_EHLO(
+        self, server: Any, session: Any, envelope: Any, hostname: str, responses: list[str]
+    ) -> list[str]:
+        session.host_name = hostname
+        if self.pipelining:
+            responses.insert(-1, "250-PIPELINING")
+        return responses
 
     async def handle_RCPT(self, server: Any, session: Any, envelope: Any, address: str, options: Any) -> str:
         reply = self.rcpt_replies.get(address)
@@ -52,6 +64,13 @@ class RecordingHandler:
         if drops_left:
             server.transport.close()
             return "421 4.4.2 connection dropped by the test"
+        with self.lock:
+            pending = self.delays.get(recipient)
+            delay = pending.pop(0) if pending else 0.0
+        if delay:
+            await asyncio.sleep(delay)  # the server is slow to answer: the client must time out
+            if server.transport is None or server.transport.is_closing():
+                return "421 4.4.2 the client left before the reply"  # not recorded: it was never confirmed
         reply = self.data_replies.get(recipient)
         if reply is not None:
             return reply
@@ -60,6 +79,19 @@ class RecordingHandler:
                 Received(envelope.mail_from, list(envelope.rcpt_tos), envelope.original_content)
             )
         return "250 2.0.0 Ok: queued"
+
+    def count(self) -> int:
+        with self.lock:
+            return len(self.messages)
+
+    def copies(self) -> dict[str, int]:
+        """How many messages each recipient received."""
+        with self.lock:
+            counts: dict[str, int] = {}
+            for message in self.messages:
+                for address in message.rcpt_tos:
+                    counts[address] = counts.get(address, 0) + 1
+            return counts
 
     def to(self, address: str) -> list[Received]:
         with self.lock:
