@@ -13,6 +13,7 @@ from outreach.cli.database import db, seed
 from outreach.cli.delivery import issue_cancel, issue_pause, issue_resume, issue_retry, worker
 from outreach.cli.demo import demo
 from outreach.cli.issues import issue, log_command
+from outreach.cli.schedule import issue_schedule, meeting_publish, schedule, scheduler_command
 from outreach.cli.subscribers import subscribers
 
 
@@ -33,6 +34,10 @@ for command in (db, seed, org, meeting, issue, log_command, subscribers, demo):
 for control in (issue_pause, issue_resume, issue_cancel, issue_retry):
     issue.add_command(control)
 cli.add_command(worker)
+issue.add_command(issue_schedule)
+meeting.add_command(meeting_publish)
+cli.add_command(schedule)
+cli.add_command(scheduler_command)
 
 
 def main() -> None:

@@ -1,0 +1,340 @@
+"""Scheduling commands: `issue schedule`, `schedule`, `meeting publish`, and the `scheduler` service."""
+
+from __future__ import annotations
+
+__all__ = [
+    "delivery_loop",
+    "issue_schedule",
+    "meeting_publish",
+    "schedule",
+    "scheduler_command",
+    "send_with",
+]
+
+import asyncio
+import contextlib
+import logging
+import signal
+import sys
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import click
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from outreach import content, issues
+from outreach.calendar import JST, format_jst, holiday_name, next_business_morning
+from outreach.cli.common import App, pass_app, reports_errors
+from outreach.cli.content import _parse_link, _read_text
+from outreach.cli.issues import send_issue
+from outreach.delivery import SendRun, Worker, salutation, senders
+from outreach.errors import InvalidInput, RelayUnavailable
+from outreach.jobs import JobRuntime, SendIssue
+from outreach.models import Issue, JobRun, Organization, utcnow
+from outreach.render import Renderer
+from outreach.scheduler import (
+    DeliveryLoop,
+    JobBook,
+    SchedulerService,
+    cancel_job,
+    load_scheduler_settings,
+    schedule_issue,
+)
+from outreach.stamp import PERSONAL_FIELDS
+from subscribers.links import SignedLinks
+
+# The renditions that `meeting publish` previews: the network's own, in both languages, and two members'.
+PREVIEWS = (("network", "ja"), ("network", "en"), ("jetro", "ja"), ("jcci", "ja"))
+
+
+def _describe_run(run: SendRun) -> str:
+    if run.already_sent:
+        return f"issue No. {run.issue_number} was already sent"
+    tried = ", ".join(f"{count} {state}" for state, count in sorted(run.outcomes.items())) or "nothing due"
+    return f"issue No. {run.issue_number} to {run.destination}: {run.enqueued} queued; this run: {tried}"
+
+
+def send_with(app: App) -> SendIssue:
+    """The scheduler's send: what `outreach issue send N` does, run on a thread of its own."""
+
+    async def send(issue_number: int) -> str:
+        run = await asyncio.to_thread(send_issue, app, issue_number)
+        return _describe_run(run)
+
+    return send
+
+
+# As `outreach worker` does: a relay that cannot be reached is tried again after this many seconds.
+RELAY_BACKOFF = 30.0
+
+
+def delivery_loop(app: App) -> DeliveryLoop:
+    """What `outreach worker` does, beside the scheduler: deliver every issue being sent until stopped."""
+
+    async def deliver(stop: asyncio.Event) -> None:
+        worker = Worker(app.migrated_db(), app.settings, links=SignedLinks(app.settings))
+        log = logging.getLogger("outreach.worker")
+        log.info("delivering as worker %s", worker.name)
+        try:
+            while not stop.is_set():
+                try:
+                    await worker.run(until_idle=False, stop=stop)
+                except RelayUnavailable as error:
+                    log.error("%s; trying again in %.0f s", error, RELAY_BACKOFF)
+                    with contextlib.suppress(TimeoutError):
+                        await asyncio.wait_for(stop.wait(), RELAY_BACKOFF)
+        finally:
+            worker.close()
+
+    return deliver
+
+
+def _zone(name: str) -> ZoneInfo:
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise InvalidInput(f"unknown time zone {name!r}: use a name such as Asia/Tokyo or UTC") from None
+
+
+def _moment(text: str, zone_name: str) -> datetime:
+    """`2026-12-01 10:00` in `zone_name` (or with its own offset, `2026-12-01T10:00+09:00`)."""
+    zone = _zone(zone_name)
+    cleaned = text.strip()
+    try:
+        moment = datetime.fromisoformat(cleaned)
+    except ValueError:
+        moment = None
+    if moment is None or len(cleaned) <= len("2026-12-01"):
+        raise InvalidInput(f"cannot read {text!r} as a date and time: write it as 2026-12-01 10:00")
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=zone)
+
+
+def _day_note(moment: datetime) -> str:
+    reason = holiday_name(moment.astimezone(JST).date())
+    return f"\n  note: that day is {reason}, not a business day in Japan" if reason else ""
+
+
+# --- outreach issue schedule ------------------------------------------------------------------------
+
+
+@click.command("schedule")
+@click.argument("number", type=int)
+@click.option("--at", "at_text", required=True, help='When to send: "2026-12-01 10:00".')
+@click.option("--tz", "zone", default="Asia/Tokyo", show_default=True, help="The time zone of --at.")
+@pass_app
+@reports_errors
+def issue_schedule(app: App, number: int, at_text: str, zone: str) -> None:
+    """Send issue NUMBER at a set time; scheduling it again moves it."""
+    at = _moment(at_text, zone)
+    planned = schedule_issue(app.migrated_db(), number, at, now=utcnow())
+    click.echo(f"issue No. {number} goes out {format_jst(at)} (job {planned.id}){_day_note(at)}")
+    click.echo("  a running `outreach scheduler` sends it; `outreach schedule list` shows what is planned")
+
+
+# --- outreach schedule ------------------------------------------------------------------------------
+
+
+@click.group()
+def schedule() -> None:
+    """What the scheduler will do, and what it did."""
+
+
+@schedule.command("list")
+@pass_app
+@reports_errors
+def schedule_list(app: App) -> None:
+    """The planned jobs and their next run times (JST)."""
+    with JobBook(app.migrated_db()) as book:
+        jobs = book.jobs()
+    if not jobs:
+        click.echo("nothing planned; the recurring issues appear once `outreach scheduler` has started")
+        return
+    click.echo(f"{'job':<15} {'next run':<21} what")
+    for job in jobs:
+        when = format_jst(job.next_run) if job.next_run else "paused"
+        click.echo(f"{job.id:<15} {when:<21} {job.name} ({job.trigger})")
+
+
+@schedule.command("cancel")
+@click.argument("job_id", metavar="JOB_ID")
+@pass_app
+@reports_errors
+def schedule_cancel(app: App, job_id: str) -> None:
+    """Cancel a planned send, named issue:N (the issue becomes a draft again)."""
+    click.echo(cancel_job(app.migrated_db(), job_id.strip()))
+
+
+@schedule.command("history")
+@click.option("--limit", default=20, show_default=True, type=click.IntRange(1, 10_000))
+@click.option("--job", "job_id", help="Only the runs of this job (e.g. issue:5, regular-issue).")
+@pass_app
+@reports_errors
+def schedule_history(app: App, limit: int, job_id: str | None) -> None:
+    """The latest job runs, newest first: start, end, result (ok, skipped, missed, error) and why."""
+    query = select(JobRun).order_by(JobRun.started_at.desc(), JobRun.id.desc()).limit(limit)
+    if job_id:
+        query = query.where(JobRun.job_id == job_id)
+    with app.migrated_db().session() as session:
+        runs = list(session.scalars(query))
+    if not runs:
+        click.echo("no job has run yet")
+        return
+    for run in runs:
+        ended = format_jst(run.finished_at)[11:] if run.finished_at else "-"
+        due = f" (due {format_jst(run.scheduled_for)})" if run.scheduled_for else ""
+        click.echo(f"{format_jst(run.started_at)} to {ended:<9} {run.job_id:<15} {run.result:<8}{due}")
+        if run.detail:
+            click.echo(f"    {run.detail}")
+
+
+# --- outreach meeting publish -----------------------------------------------------------------------
+
+
+def _write_previews(app: App, session: Session, issue: Issue, folder: Path) -> list[Path]:
+    renderer = Renderer(sender=senders(app.settings))
+    organizations = {
+        org.slug: org
+        for org in session.scalars(
+            select(Organization).where(Organization.slug.in_({slug for slug, _ in PREVIEWS}))
+        )
+    }
+    written = []
+    for slug, language in PREVIEWS:
+        if slug not in organizations:
+            continue
+        rendition = renderer.render(issue, organizations[slug], language)
+        sample = {
+            "salutation": salutation(
+                language,
+                company="株式会社サンプル" if language == "ja" else "Sample Co., Ltd.",
+                name="海外 太郎" if language == "ja" else "Taro Kaigai",
+            ),
+            "email": "preview@example.jp",
+            "unsubscribe_url": f"{app.settings.base_url}/unsubscribe/PREVIEW",
+            "preferences_url": f"{app.settings.base_url}/preferences/PREVIEW",
+        }
+        path = folder / f"{slug}.{language}.html"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(rendition.html.fill({name: sample.get(name, "") for name in PERSONAL_FIELDS}))
+        written.append(path)
+    return written
+
+
+@click.command("publish")
+@click.argument("key", metavar="KIND:NUMBER")
+@click.option(
+    "--summary", type=click.Path(path_type=Path, dir_okay=False), required=True, help="Markdown, ja."
+)
+@click.option("--summary-en", type=click.Path(path_type=Path, dir_okay=False), help="Markdown file, English.")
+@click.option("--date", "held_on", type=click.DateTime(["%Y-%m-%d"]), help="The day it was held (today).")
+@click.option(
+    "--format", "format_", type=click.Choice(list(content.MEETING_FORMATS)), help="How it was held."
+)
+@click.option("--opened-by", default="", help="Who opened it (Japanese).")
+@click.option("--opened-by-en", default="", help="Who opened it (English).")
+@click.option("--link", "links", multiple=True, help="'title|https://…' or a bare URL; repeatable.")
+@click.option("--send-at", "send_at", help="When to send (default: the next business morning, 10:00 JST).")
+@click.option("--tz", "zone", default="Asia/Tokyo", show_default=True, help="The time zone of --send-at.")
+@pass_app
+@reports_errors
+def meeting_publish(
+    app: App,
+    key: str,
+    summary: Path,
+    summary_en: Path | None,
+    held_on: Any,
+    format_: str | None,
+    opened_by: str,
+    opened_by_en: str,
+    links: tuple[str, ...],
+    send_at: str | None,
+    zone: str,
+) -> None:
+    """After a meeting: record its outcome, compose the issue, write previews and schedule the send."""
+    meeting_key = content.MeetingKey.parse(key)
+    summary_ja = _read_text(summary)
+    english = _read_text(summary_en) or summary_ja
+    now = utcnow()
+    at = (
+        _moment(send_at, zone)
+        if send_at
+        else next_business_morning(now, at=load_scheduler_settings().send_at)
+    )
+    if at <= now:
+        raise InvalidInput(f"{format_jst(at)} is not in the future (it is now {format_jst(now)})")
+    db = app.migrated_db()
+    with db.session() as session:
+        meeting = content.add_meeting(
+            session,
+            meeting_key,
+            held_on=held_on.date() if held_on else issues.jst_today(),
+            format=format_,
+            summary_ja=summary_ja,
+            summary_en=english,
+            opened_by_ja=opened_by,
+            opened_by_en=opened_by_en,
+            links=[_parse_link(link) for link in links],
+        )
+        issue = issues.compose_issue(session, meetings=[meeting], issue_date=at.astimezone(JST).date())
+        folder = app.settings.var_dir / "preview" / f"issue-{issue.number:04d}"
+        previews = _write_previews(app, session, issue, folder)
+        number, subject = issue.number, issue.subject_ja
+    planned = schedule_issue(db, number, at, now=now)
+    click.echo(f"recorded {meeting_key} held on {meeting.held_on}")
+    click.echo(f"composed issue No. {number}: {subject}")
+    click.echo("previews:")
+    for path in previews:
+        click.echo(f"  {path}")
+    planned_for = "" if send_at else " (the next business morning)"
+    click.echo(f"planned: issue No. {number} goes out {format_jst(at)}{planned_for}{_day_note(at)}")
+    click.echo(
+        f"  change it with `outreach issue schedule {number} --at …`, stop it with "
+        f"`outreach schedule cancel {planned.id}`"
+    )
+
+
+# --- outreach scheduler -----------------------------------------------------------------------------
+
+
+def _log_to_stdout() -> None:
+    handler = logging.StreamHandler(sys.stdout)
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    for name in ("outreach", "apscheduler"):
+        log = logging.getLogger(name)
+        log.handlers = [handler]
+        log.propagate = False
+        log.setLevel(logging.INFO if name == "outreach" else logging.WARNING)
+
+
+async def _serve(service: SchedulerService) -> None:
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(signum, stop.set)
+    await service.run(stop)
+
+
+@click.command("scheduler")
+@click.option(
+    "--with-worker", is_flag=True, help="Also run a delivery worker in this process (as `outreach worker`)."
+)
+@pass_app
+@reports_errors
+def scheduler_command(app: App, with_worker: bool) -> None:
+    """Run the scheduler in the foreground until SIGTERM or Ctrl-C; on PostgreSQL, run several."""
+    db = app.migrated_db()
+    settings = load_scheduler_settings()
+    runtime = JobRuntime(db=db, send=send_with(app), grace=settings.grace)
+    worker = delivery_loop(app) if with_worker else None
+    _log_to_stdout()
+    logging.getLogger("outreach.scheduler").info(
+        "starting: grace period %d min, poll every %gs, regular issues %s%s",
+        settings.grace.total_seconds() // 60,
+        settings.poll,
+        "on" if settings.regular else "off",
+        ", with the delivery loop" if with_worker else "",
+    )
+    asyncio.run(_serve(SchedulerService(db, runtime, settings=settings, worker=worker)))
