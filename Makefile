@@ -4,13 +4,13 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint typecheck bench clean help
+.PHONY: run test lint typecheck bench smtp-tools clean help
 
 help:
 	@echo "make run    set up .venv, then migrate, seed, add sample subscribers, compose and send an issue"
 	@echo "make test   set up .venv and run the whole test suite"
 	@echo "make lint   ruff and mypy"
-	@echo "make bench  throughput and memory against a local SMTP sink"
+	@echo "make bench  throughput and memory against a local SMTP sink (BENCH_ARGS='--subscribers 100000,1000000')"
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -29,8 +29,15 @@ lint: $(STAMP)
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
 
+# smtp-sink and smtp-source come with Debian's postfix package; the postfix daemon itself is never started.
 bench: $(STAMP)
+	@command -v smtp-sink >/dev/null || test -x /usr/sbin/smtp-sink || $(MAKE) --no-print-directory smtp-tools
 	$(BIN)/python -m benchmarks $(BENCH_ARGS)
+
+smtp-tools:
+	@if [ ! -e /usr/sbin/policy-rc.d ]; then printf '#!/bin/sh\nexit 101\n' > /usr/sbin/policy-rc.d; \
+	  chmod +x /usr/sbin/policy-rc.d; trap 'rm -f /usr/sbin/policy-rc.d' EXIT; fi; \
+	apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postfix >/dev/null
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache *.egg-info

@@ -27,7 +27,7 @@ from datetime import datetime
 from functools import partial
 from typing import Any
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import Table, bindparam, insert, select, update
 from sqlalchemy.orm import Session, selectinload
 
 from outreach.config import Settings, SmtpRelay
@@ -66,6 +66,14 @@ from outreach.sending import start_send
 from outreach.smtp import SmtpConnection
 
 log = logging.getLogger(__name__)
+_LEDGER: Table = Delivery.__table__  # type: ignore[assignment]
+_OUTCOME = ("status", "smtp_code", "smtp_reply", "message_id", "attempts", "next_attempt_at", "updated_at")
+# One statement, executed for many rows at once (Core executemany, not the ORM's unit of work).
+_UPDATE_ROW = (
+    update(_LEDGER)
+    .where(_LEDGER.c.id == bindparam("row_id"))
+    .values({**{name: bindparam(name) for name in _OUTCOME}, "claimed_by": None, "claimed_at": None})
+)
 NETWORK_SLUG = "network"
 _FLUSH_EVERY = 0.25  # seconds between ledger updates: how fresh `outreach issue status` is
 _IDLE_POLL = 1.0  # seconds between claims when a long-running worker finds nothing due
@@ -419,7 +427,7 @@ class Worker:
 
     async def _deliver(self, row: Claimed, lane: Lane, mailer: Mailer) -> None:
         try:
-            message, message_id, label = self._message(row)
+            message, message_id, label = self._message(row, eight_bit=mailer.eight_bit)
         except (
             OutreachError
         ) as exc:  # e.g. a rendition the issue's charset cannot carry: this row fails, loudly
@@ -512,7 +520,7 @@ class Worker:
             self._factories[key] = (factory, organization.slug, issue.number)
         return self._factories[key]
 
-    def _message(self, row: Claimed) -> tuple[bytes, str, str]:
+    def _message(self, row: Claimed, *, eight_bit: bool) -> tuple[bytes, str, str]:
         factory, slug, number = self._factory(row.issue_id, row.organization_id, row.language)
         links = self.links.for_subscriber(row.subscriber_id, row.language)
         message_id = (
@@ -527,7 +535,7 @@ class Worker:
             unsubscribe_mailto=links.unsubscribe_mailto,
             preferences_url=links.preferences_url,
         )
-        message = factory.build(personal, now=self.clock())
+        message = factory.build(personal, now=self.clock(), eight_bit=eight_bit)
         if self.dkim is not None:
             message = self.dkim.sign(message)
         return message, message_id, f"issue-{number:04d}/{slug}/{row.id:08d}-{row.email}"
@@ -558,7 +566,7 @@ class Worker:
         results, self._results = self._results, []
         if not results:
             return
-        session.execute(update(Delivery), [self._row_update(result) for result in results])
+        session.execute(_UPDATE_ROW, [self._row_update(result) for result in results])
         session.execute(insert(DeliveryAttempt), [a for result in results for a in self._attempts(result)])
         self._count_bounces(session, [r.row.subscriber_id for r in results if r.decision.bounce])
         for result in results:
@@ -567,15 +575,13 @@ class Worker:
     def _row_update(self, result: _Result) -> dict[str, Any]:
         reply = result.reply
         return {
-            "id": result.row.id,
+            "row_id": result.row.id,
             "status": result.decision.status,
             "smtp_code": reply.code if reply else None,
             "smtp_reply": reply.text if reply else "connection dropped twice with the message in flight",
             "message_id": result.message_id,
             "attempts": result.row.attempts + len(result.tries),
             "next_attempt_at": result.decision.retry_at,
-            "claimed_by": None,
-            "claimed_at": None,
             "updated_at": result.at,
         }
 

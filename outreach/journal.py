@@ -3,6 +3,10 @@
 Lines are written with os.write, so they survive the worker being killed (SIGKILL) even before the ledger
 is updated. On restart the journal tells which claimed messages went out, which were refused, and which
 were in flight when the worker died: only those have an unknown fate.
+
+A line is `S <id> <message-id>` when a message is handed over and `F <id> <code> <message-id> <reply>` when
+its reply came (code `-` for a dropped connection), tab-separated; an F line ends with \\x1e so that a line
+torn by a kill mid-write is recognised and ignored.
 """
 
 from __future__ import annotations
@@ -10,10 +14,12 @@ from __future__ import annotations
 __all__ = ["Journal", "JournalEntry", "read_journal"]
 
 import fcntl
-import json
 import os
+import re
 from dataclasses import dataclass
 from pathlib import Path
+
+_FLATTEN = re.compile(r"[\t\r\n\x1e]")
 
 
 @dataclass(frozen=True)
@@ -25,19 +31,32 @@ class JournalEntry:
 
 
 def read_journal(path: Path) -> dict[int, JournalEntry]:
-    """The last word on each delivery id in the journal; a torn last line (a kill mid-write) is ignored."""
+    """The last word on each delivery id in the journal."""
     entries: dict[int, JournalEntry] = {}
     if not path.exists():
         return entries
-    for line in path.read_bytes().splitlines():
-        try:
-            record = json.loads(line)
-        except ValueError:
-            continue
-        entries[record["d"]] = JournalEntry(
-            record["d"], record.get("c"), record.get("r", ""), record.get("m")
-        )
+    for line in path.read_bytes().decode("utf-8", "replace").split("\n"):
+        entry = _parse(line)
+        if entry is not None:
+            entries[entry.delivery_id] = entry
     return entries
+
+
+def _parse(line: str) -> JournalEntry | None:
+    fields = line.split("\t")
+    try:
+        if fields[0] == "S" and len(fields) == 3:
+            return JournalEntry(int(fields[1]), None, "", fields[2])
+        if fields[0] == "F" and len(fields) == 5 and fields[4].endswith("\x1e"):
+            code = None if fields[2] == "-" else int(fields[2])
+            return JournalEntry(int(fields[1]), code, fields[4][:-1], fields[3])
+    except ValueError:
+        return None
+    return None
+
+
+def _started(delivery_id: int, message_id: str) -> bytes:
+    return f"S\t{delivery_id}\t{message_id}\n".encode()
 
 
 class Journal:
@@ -68,19 +87,17 @@ class Journal:
         return True
 
     def started(self, delivery_id: int, message_id: str) -> None:
-        self._write({"d": delivery_id, "m": message_id})
+        os.write(self._fd, _started(delivery_id, message_id))
 
     def finished(self, delivery_id: int, code: int | None, reply: str, message_id: str) -> None:
-        self._write({"d": delivery_id, "c": code, "r": reply[:500], "m": message_id})
-
-    def _write(self, record: dict[str, object]) -> None:
-        os.write(self._fd, json.dumps(record, ensure_ascii=False).encode() + b"\n")
+        flat = _FLATTEN.sub(" ", reply[:500])
+        line = f"F\t{delivery_id}\t{'-' if code is None else code}\t{message_id}\t{flat}\x1e\n"
+        os.write(self._fd, line.encode("utf-8"))
 
     def clear(self, *, keep: dict[int, str] | None = None) -> None:
         """Empty the journal but for a start line per message still in flight, replacing it atomically."""
         lines = b"".join(
-            json.dumps({"d": delivery_id, "m": message_id}).encode() + b"\n"
-            for delivery_id, message_id in (keep or {}).items()
+            _started(delivery_id, message_id) for delivery_id, message_id in (keep or {}).items()
         )
         fresh = self.path.with_suffix(".new")
         fresh.write_bytes(lines)

@@ -27,8 +27,10 @@ class Mailer(Protocol):
     """Where delivery hands messages to; `send` answers with the server's reply, whatever its code.
 
     `open` raises RelayUnavailable when the server cannot be reached; `send` raises ConnectionLost when the
-    connection drops with the message in flight.
+    connection drops with the message in flight. `eight_bit`: messages may carry 8bit parts (8BITMIME).
     """
+
+    eight_bit: bool
 
     async def open(self) -> None: ...
 
@@ -44,6 +46,8 @@ _UNSAFE = re.compile(r"[^A-Za-z0-9@._+-]")
 
 class FileMailer:
     """Writes each message as an .eml file under the outbox folder, for running with no mail server."""
+
+    eight_bit = True  # files carry any bytes
 
     def __init__(self, folder: Path) -> None:
         self.folder = folder

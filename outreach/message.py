@@ -4,7 +4,7 @@ from __future__ import annotations
 
 __all__ = ["MessageFactory", "Personal", "clean_header_text"]
 
-import base64
+import binascii
 import secrets
 import unicodedata
 from dataclasses import dataclass
@@ -14,6 +14,7 @@ from email.utils import format_datetime, quote
 from zoneinfo import ZoneInfo
 
 from outreach.render import Rendition
+from outreach.stamp import Stamp
 
 CRLF = "\r\n"
 _JST = ZoneInfo("Asia/Tokyo")
@@ -38,7 +39,17 @@ def _fits(value: str, charset: str) -> bool:
     return True
 
 
+def _short_encoded_word(value: str) -> str | None:
+    """One UTF-8 encoded word when it fits in 75 characters (most names): the common case, made cheap."""
+    raw = value.encode("utf-8")
+    if len(raw) > 45:
+        return None
+    return f"=?utf-8?b?{binascii.b2a_base64(raw, newline=False).decode('ascii')}?="
+
+
 def _encode_words(value: str, charset: str, header_name: str) -> str:
+    if charset == "utf-8" and not _plain_ascii(value) and (word := _short_encoded_word(value)):
+        return word
     if _plain_ascii(value):
         return Header(value, "us-ascii", header_name=header_name).encode(linesep=CRLF)
     return Header(value, charset if _fits(value, charset) else "utf-8", header_name=header_name).encode(
@@ -70,7 +81,19 @@ def _body(text: str, charset: str) -> tuple[str, bytes]:
     encoded = CRLF.join(text.replace("\r\n", "\n").replace("\r", "\n").split("\n")).encode(charset)
     if charset != "utf-8" and all(len(line) <= 998 for line in encoded.split(b"\r\n")):
         return "7bit", encoded + b"\r\n"
-    return "base64", base64.encodebytes(encoded).replace(b"\n", b"\r\n")
+    return "base64", _base64_lines(encoded)
+
+
+def _eight_bit(text: str) -> tuple[str, bytes]:
+    return "8bit", CRLF.join(text.replace("\r\n", "\n").replace("\r", "\n").split("\n")).encode(
+        "utf-8"
+    ) + b"\r\n"
+
+
+def _base64_lines(data: bytes) -> bytes:
+    """Base64 in 76-character lines with CRLF: one C call and slices (base64.encodebytes loops in Python)."""
+    encoded = binascii.b2a_base64(data, newline=False)
+    return b"\r\n".join([encoded[start : start + 76] for start in range(0, len(encoded), 76)]) + b"\r\n"
 
 
 @dataclass(frozen=True)
@@ -86,6 +109,50 @@ class Personal:
     preferences_url: str
 
 
+@dataclass(frozen=True)
+class _LineBudget:
+    """Where a stamp's holes fall: the longest line without holes, and each line with holes."""
+
+    longest_plain: int
+    lines_with_holes: tuple[tuple[int, tuple[str, ...]], ...]  # (bytes of literal text, the holes on it)
+
+    @classmethod
+    def of(cls, stamp: Stamp) -> _LineBudget:
+        longest, length = 0, 0
+        with_holes: list[tuple[int, tuple[str, ...]]] = []
+        holes: list[str] = []
+        for index, part in enumerate(stamp.parts):
+            if index % 2:
+                holes.append(part)
+                continue
+            lines = part.replace("\r\n", "\n").split("\n")
+            for line_index, line in enumerate(lines):
+                if line_index:  # the line ended: settle it
+                    longest, with_holes = cls._settle(length, holes, longest, with_holes)
+                    length, holes = 0, []
+                length += len(line.encode("utf-8"))
+        longest, with_holes = cls._settle(length, holes, longest, with_holes)
+        return cls(longest, tuple(with_holes))
+
+    @staticmethod
+    def _settle(
+        length: int, holes: list[str], longest: int, with_holes: list[tuple[int, tuple[str, ...]]]
+    ) -> tuple[int, list[tuple[int, tuple[str, ...]]]]:
+        if holes:
+            with_holes.append((length, tuple(holes)))
+            return longest, with_holes
+        return max(longest, length), with_holes
+
+    def fits(self, values: dict[str, str]) -> bool:
+        """Whether every line stays within 998 octets with the values in (8bit allows no more)."""
+        if self.longest_plain > 998:
+            return False
+        return all(
+            length + sum(len(values[hole].encode("utf-8")) for hole in holes) <= 998
+            for length, holes in self.lines_with_holes
+        )
+
+
 class MessageFactory:
     """Everything that is the same for all recipients of a rendition is prepared here once."""
 
@@ -94,6 +161,7 @@ class MessageFactory:
         charset = rendition.charset
         self._charset = charset
         self._boundary = f"==outreach_{secrets.token_hex(12)}"
+        self._budgets = {"plain": _LineBudget.of(rendition.text), "html": _LineBudget.of(rendition.html)}
         self._fixed = "".join(
             [
                 f"From: {_mailbox(sender_name, sender_address, charset, 'From')}{CRLF}",
@@ -105,8 +173,12 @@ class MessageFactory:
             ]
         )
 
-    def build(self, personal: Personal, *, now: datetime) -> bytes:
-        """The whole message as bytes with CRLF line endings."""
+    def build(self, personal: Personal, *, now: datetime, eight_bit: bool = False) -> bytes:
+        """The whole message as bytes with CRLF line endings.
+
+        `eight_bit`: the server takes 8BITMIME, so UTF-8 parts whose lines fit go as they are, saving the
+        base64 encoding of every message; otherwise, and for a part with a longer line, base64.
+        """
         values = {
             "salutation": personal.salutation,
             "email": personal.email,
@@ -127,12 +199,16 @@ class MessageFactory:
         html = self.rendition.html.fill(values)
         # The rendition fits its charset; a personal part may not (髙 in a name): then this one goes as UTF-8.
         charset = self._charset if all(_fits(value, self._charset) for value in values.values()) else "utf-8"
-        return head.encode("ascii") + CRLF.encode() + self._parts(text, html, charset)
+        raw = {
+            subtype: eight_bit and charset == "utf-8" and self._budgets[subtype].fits(values)
+            for subtype in ("plain", "html")
+        }
+        return head.encode("ascii") + CRLF.encode() + self._parts(text, html, charset, raw)
 
-    def _parts(self, text: str, html: str, charset: str) -> bytes:
+    def _parts(self, text: str, html: str, charset: str, raw: dict[str, bool]) -> bytes:
         chunks: list[bytes] = []
         for subtype, content in (("plain", text), ("html", html)):
-            encoding, body = _body(content, charset)
+            encoding, body = _eight_bit(content) if raw[subtype] else _body(content, charset)
             chunks.append(
                 (
                     f"--{self._boundary}{CRLF}"

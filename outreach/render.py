@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import jinja2
+import jinja2.bccache
 from markupsafe import Markup
 from premailer import Premailer
 
@@ -132,12 +133,28 @@ def _organization_view(organization: Organization, language: str) -> dict[str, A
     }
 
 
+class _SharedBytecode(jinja2.BytecodeCache):
+    """Compiled templates kept in this process, shared by every environment of a Renderer."""
+
+    def __init__(self) -> None:
+        self._store: dict[str, bytes] = {}
+
+    def load_bytecode(self, bucket: jinja2.bccache.Bucket) -> None:
+        if (data := self._store.get(bucket.key)) is not None:
+            bucket.bytecode_from_string(data)
+
+    def dump_bytecode(self, bucket: jinja2.bccache.Bucket) -> None:
+        self._store[bucket.key] = bucket.bytecode_to_string()
+
+
 class Renderer:
     """Turns an issue into renditions; one Jinja2 environment per (organization, language), made once."""
 
     def __init__(self, *, sender: dict[str, Sender], templates_dir: Path = TEMPLATES_DIR) -> None:
         self.templates_dir = templates_dir
         self.sender = sender
+        # The environments share compiled templates: a template is compiled once, not once per organization.
+        self._bytecode = _SharedBytecode()
 
     @lru_cache(maxsize=128)  # noqa: B019 (one Renderer lives for a send; the cache is the point)
     def environment(self, organization_slug: str, language: str) -> jinja2.Environment:
@@ -156,6 +173,7 @@ class Renderer:
             trim_blocks=True,
             lstrip_blocks=True,
             extensions=["jinja2.ext.i18n"],
+            bytecode_cache=self._bytecode,
         )
         catalog = load_catalog(self.templates_dir, language)
         env.install_gettext_callables(catalog.gettext, catalog.ngettext, newstyle=True)  # type: ignore[attr-defined]

@@ -8,6 +8,7 @@ __all__ = ["ConnectionLost", "SmtpConnection", "SmtpReply", "dot_stuff"]
 import asyncio
 import ssl
 from dataclasses import dataclass
+from functools import lru_cache
 
 import aiosmtplib
 from aiosmtplib.email import quote_address
@@ -33,6 +34,18 @@ class ConnectionLost(ConnectionError):
     """The connection dropped or timed out in the middle of a message: its fate is unknown."""
 
 
+@lru_cache(maxsize=64)
+def _checked_path(address: str) -> bytes:
+    return quote_address(address).encode("ascii")
+
+
+def _path(address: str) -> bytes:
+    """`<address>` for MAIL FROM and RCPT TO; addresses were validated when they were stored."""
+    if address.isascii() and address.isprintable() and not any(char in address for char in ' <>"()\\,;:'):
+        return b"<" + address.encode("ascii") + b">"
+    return _checked_path(address)
+
+
 def dot_stuff(message: bytes) -> bytes:
     """Double a leading dot on any line (RFC 5321 4.5.2); base64 bodies and our headers never have one."""
     if message.startswith(b"."):
@@ -54,6 +67,7 @@ class SmtpConnection:
         self._reader: asyncio.StreamReader | None = None
         self._writer: asyncio.StreamWriter | None = None
         self.pipelining = False
+        self.eight_bit = False
         self.max_size: int | None = None
 
     def describe(self) -> str:
@@ -84,6 +98,7 @@ class SmtpConnection:
             client.close()
             raise RelayUnavailable(f"cannot connect to the {self.describe()}: {exc}") from None
         self.pipelining = client.supports_extension("pipelining")
+        self.eight_bit = client.supports_extension("8bitmime")
         size = client.esmtp_extensions.get("size", "")
         self.max_size = int(size) if size.isdigit() and int(size) > 0 else None
         self._take_over(client)
@@ -112,9 +127,10 @@ class SmtpConnection:
             raise ConnectionLost(str(exc) or type(exc).__name__) from None
 
     async def _transaction(self, sender: str, recipient: str, message: bytes) -> SmtpReply:
+        body = b"" if message.isascii() else b" BODY=8BITMIME"
         envelope = [
-            b"MAIL FROM:" + quote_address(sender).encode("ascii") + b"\r\n",
-            b"RCPT TO:" + quote_address(recipient).encode("ascii") + b"\r\n",
+            b"MAIL FROM:" + _path(sender) + body + b"\r\n",
+            b"RCPT TO:" + _path(recipient) + b"\r\n",
             b"DATA\r\n",
         ]
         if self.pipelining:

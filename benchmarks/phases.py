@@ -1,0 +1,155 @@
+"""The measured phases, each run in a process of its own so that its peak RSS is its own."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import resource
+import sys
+import time
+from datetime import date
+from email.message import EmailMessage
+from email.policy import SMTP
+from typing import Any
+
+import aiosmtplib
+from sqlalchemy import func, insert, select
+
+from outreach.config import load_settings
+from outreach.content import MeetingKey, find_meeting
+from outreach.db import Database
+from outreach.delivery import Worker, salutation, senders
+from outreach.issues import compose_issue, get_issue
+from outreach.message import MessageFactory, Personal
+from outreach.models import Delivery, Organization, Subscriber, SubscriberStatus, utcnow
+from outreach.render import Renderer
+from outreach.seed import seed_network
+from outreach.sending import start_send
+from subscribers.links import SignedLinks
+
+ISSUE_DATE = date(2026, 7, 15)  # in the summer safety month: every promotion is in the issue
+
+
+def _peak_rss_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def prepare(count: int) -> dict[str, Any]:
+    """A migrated database with the network, `count` subscribers over 31 renditions x 2 languages, an issue."""
+    settings = load_settings()
+    db = Database(settings.database_url.reveal())
+    db.upgrade()
+    with db.session() as session:
+        seed_network(session)
+        org_ids = [None, *session.scalars(select(Organization.id).where(Organization.slug != "network"))]
+    started = time.perf_counter()
+    now = utcnow()
+    chunk = 20_000
+    for first in range(0, count, chunk):
+        rows = [
+            {
+                "email": f"sme{index:07d}@bench.example.jp",
+                "company": f"株式会社ベンチ{index % 997}",
+                "name": "海外 太郎" if index % 3 else "",
+                "language": "en" if index % 5 == 0 else "ja",
+                "status": SubscriberStatus.ACTIVE,
+                "organization_id": org_ids[index % len(org_ids)],
+                "consent_source": "import",
+                "bounce_count": 0,
+                "created_at": now,
+                "updated_at": now,
+            }
+            for index in range(first, min(first + chunk, count))
+        ]
+        with db.session() as session:
+            session.execute(insert(Subscriber), rows)
+    with db.session() as session:
+        issue = compose_issue(
+            session, meetings=[find_meeting(session, MeetingKey("plenary", 8))], issue_date=ISSUE_DATE
+        )
+        start_send(session, issue, now=utcnow())
+        queued = session.scalar(select(func.count()).select_from(Delivery))
+    return {"subscribers": count, "queued": queued, "seconds": time.perf_counter() - started}
+
+
+def engine(count: int) -> dict[str, Any]:
+    """The real thing: one worker process, its connection pool, rendering once per rendition."""
+    settings = load_settings()
+    db = Database(settings.database_url.reveal())
+    worker = Worker(db, settings, links=SignedLinks(settings))
+    started = time.perf_counter()
+    report = asyncio.run(worker.run(until_idle=True))
+    seconds = time.perf_counter() - started
+    worker.close()
+    sent = report.outcomes.get("sent", 0)
+    return {"sent": sent, "seconds": seconds, "rate": sent / seconds, "peak_rss_mb": _peak_rss_mb()}
+
+
+def sample_message(_: int) -> dict[str, Any]:
+    """The size of one real message of the benchmark issue."""
+    settings = load_settings()
+    db = Database(settings.database_url.reveal())
+    with db.session() as session:
+        issue = get_issue(session, 1)
+        organization = session.scalars(select(Organization).where(Organization.slug == "jetro")).one()
+        rendition = Renderer(sender=senders(settings)).render(issue, organization, "ja")
+    factory = MessageFactory(rendition, sender_name="x", sender_address=settings.sender_address, list_id="l.example.jp")
+    links = SignedLinks(settings).for_subscriber(1, "ja")
+    message = factory.build(
+        Personal("a@example.jp", "海外 太郎", "<m@example.jp>", "海外 太郎様", links.unsubscribe_url,
+                 links.unsubscribe_mailto, links.preferences_url),  # fmt: skip
+        now=utcnow(),
+    )
+    return {"bytes": len(message)}
+
+
+def naive(count: int) -> dict[str, Any]:
+    """The way to avoid: per recipient render + premailer + build MIME, one connection, one message at a time."""
+    settings = load_settings()
+    assert settings.smtp is not None
+    db = Database(settings.database_url.reveal())
+    links = SignedLinks(settings)
+    with db.session() as session:
+        issue = get_issue(session, 1)
+        organizations = {org.id: org for org in session.scalars(select(Organization))}
+        network = next(org for org in organizations.values() if org.slug == "network")
+        recipients = session.execute(
+            select(Subscriber.id, Subscriber.email, Subscriber.name, Subscriber.company, Subscriber.language,
+                   Subscriber.organization_id).order_by(Subscriber.id).limit(count)  # fmt: skip
+        ).all()
+
+    async def send_all() -> int:
+        smtp = aiosmtplib.SMTP(hostname=settings.smtp.host, port=settings.smtp.port)  # type: ignore[union-attr]
+        await smtp.connect()
+        for row in recipients:
+            renderer = Renderer(sender=senders(settings))  # no cache: everything per recipient
+            rendition = renderer.render(issue, organizations.get(row.organization_id or -1, network), row.language)
+            personal = links.for_subscriber(row.id, row.language)
+            values = {
+                "salutation": salutation(row.language, company=row.company, name=row.name),
+                "email": row.email,
+                "unsubscribe_url": personal.unsubscribe_url,
+                "preferences_url": personal.preferences_url,
+            }
+            message = EmailMessage(policy=SMTP)
+            message["From"] = settings.sender_address
+            message["To"] = row.email
+            message["Subject"] = rendition.subject
+            message["List-Unsubscribe"] = f"<{personal.unsubscribe_url}>"
+            message.set_content(rendition.text.fill(values))
+            message.add_alternative(rendition.html.fill(values), subtype="html")
+            await smtp.send_message(message)
+        await smtp.quit()
+        return len(recipients)
+
+    started = time.perf_counter()
+    sent = asyncio.run(send_all())
+    seconds = time.perf_counter() - started
+    return {"sent": sent, "seconds": seconds, "rate": sent / seconds, "peak_rss_mb": _peak_rss_mb()}
+
+
+PHASES = {"prepare": prepare, "engine": engine, "naive": naive, "sample_message": sample_message}
+
+if __name__ == "__main__":
+    phase, count = sys.argv[1], int(sys.argv[2])
+    print(json.dumps(PHASES[phase](count)))
