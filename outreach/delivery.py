@@ -651,25 +651,23 @@ class Worker:
             self._halted |= set(stopped)
 
     def _finish_issues(self, session: Session) -> None:
-        """Issues with no open rows left are sent; rows of cancelled issues that came back are cancelled."""
+        """Issues being sent with no open rows left are sent (even with no recipient at all); rows of
+        cancelled issues that came back are cancelled."""
         cancelled = select(Issue.id).where(Issue.status == IssueStatus.CANCELLED)
         session.execute(
             update(Delivery)
             .where(Delivery.issue_id.in_(cancelled), Delivery.status.in_(OPEN_STATES))
             .values(status=DeliveryStatus.CANCELLED)
         )
-        for issue_id in self._issues:
-            open_row = session.scalar(
-                select(Delivery.id)
-                .where(Delivery.issue_id == issue_id, Delivery.status.in_(OPEN_STATES))
-                .limit(1)
-            )
-            if open_row is None:
-                session.execute(
-                    update(Issue)
-                    .where(Issue.id == issue_id, Issue.status == IssueStatus.SENDING)
-                    .values(status=IssueStatus.SENT, sent_at=self.clock())
-                )
+        still_open = select(Delivery.id).where(
+            Delivery.issue_id == Issue.id, Delivery.status.in_(OPEN_STATES)
+        )
+        session.execute(
+            update(Issue)
+            .where(Issue.status == IssueStatus.SENDING, ~still_open.exists())
+            .values(status=IssueStatus.SENT, sent_at=self.clock())
+            .execution_options(synchronize_session=False)
+        )
 
 
 @dataclass

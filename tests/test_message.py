@@ -355,3 +355,33 @@ def test_iso_2022_jp_salutation_outside_the_charset_does_not_stop_the_send() -> 
 def test_iso_2022_jp_body_has_no_bare_cr() -> None:
     data = _factory(_rendition(charset="iso-2022-jp")).build(_personal(salutation="山田\r様"), now=NOW)
     _assert_lines_are_crlf_and_short(data)
+
+
+def test_eight_bit_parts_go_as_they_are_when_the_server_allows_it() -> None:
+    personal = _personal()
+    data = _factory(_rendition()).build(personal, now=NOW, eight_bit=True)
+
+    _assert_lines_are_crlf_and_short(data)
+    message = _parse(data)
+    parts = list(message.iter_parts())
+    assert [part["Content-Transfer-Encoding"] for part in parts] == ["8bit", "8bit"]
+    assert "株式会社テスト 山田太郎様" in parts[0].get_content()
+    assert "株式会社テスト 山田太郎様" in parts[1].get_content()
+    assert "株式会社テスト 山田太郎様".encode() in data  # no transfer encoding at all
+
+
+def test_a_line_too_long_for_8bit_sends_that_part_as_base64() -> None:
+    long_salutation = "様" * 400  # 1,200 octets in UTF-8 on the salutation's line
+    data = _factory(_rendition()).build(_personal(salutation=long_salutation), now=NOW, eight_bit=True)
+
+    _assert_lines_are_crlf_and_short(data)
+    parts = list(_parse(data).iter_parts())
+    assert [part["Content-Transfer-Encoding"] for part in parts] == ["base64", "base64"]
+    assert long_salutation in parts[0].get_content()
+
+
+def test_iso_2022_jp_never_goes_8bit() -> None:
+    data = _factory(_rendition(charset="iso-2022-jp")).build(_personal(), now=NOW, eight_bit=True)
+
+    assert data.isascii()
+    assert [part["Content-Transfer-Encoding"] for part in _parse(data).iter_parts()] == ["7bit", "7bit"]

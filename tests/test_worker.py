@@ -323,3 +323,15 @@ def test_topics_narrow_who_is_sent_an_issue(
     _run(seeded_db, settings, _lanes(smtp_server))
 
     assert set(smtp_server.handler.copies()) == {everything, meetings}
+
+
+def test_an_issue_with_nobody_to_send_to_is_sent_at_once(
+    seeded_db: Database, settings: Settings, smtp_server: SmtpServer
+) -> None:
+    _issue(seeded_db)
+
+    _run(seeded_db, settings, _lanes(smtp_server))
+
+    with seeded_db.session() as session:
+        assert get_issue(session, 1).status == IssueStatus.SENT
+    assert smtp_server.handler.messages == []
