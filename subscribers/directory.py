@@ -1,19 +1,29 @@
-"""The subscriber directory: adding people one by one or from an association's roster."""
+"""The subscriber directory: organizations to choose from, and staff adding people one by one."""
 
 from __future__ import annotations
 
-__all__ = ["ImportReport", "add_subscriber", "find_organization", "import_roster", "organization_or_none"]
+__all__ = [
+    "NETWORK_SLUG",
+    "OrganizationChoice",
+    "add_samples",
+    "add_subscriber",
+    "find_organization",
+    "organization_choices",
+    "organization_or_none",
+]
 
 from dataclasses import dataclass
+from datetime import datetime
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from outreach.errors import InvalidInput, NotFound
 from outreach.i18n import LANGUAGES
-from outreach.models import Organization, Subscriber, SubscriberStatus
+from outreach.models import Organization, Subscriber, SubscriberStatus, utcnow
 from subscribers.addresses import normalize_address
-from subscribers.roster import MAX_TEXT_LENGTH, RosterRow
+from subscribers.consent import ConsentSource, Origin, record
+from subscribers.roster import MAX_TEXT_LENGTH, clean_text
 
 NETWORK_SLUG = "network"
 
@@ -32,8 +42,30 @@ def organization_or_none(session: Session, slug: str | None) -> Organization | N
     return find_organization(session, slug)
 
 
+@dataclass(frozen=True)
+class OrganizationChoice:
+    """A member organization a subscriber can say they belong to."""
+
+    slug: str
+    name_ja: str
+    name_en: str
+
+    def name(self, language: str) -> str:
+        return self.name_ja if language == "ja" else self.name_en
+
+
+def organization_choices(session: Session) -> list[OrganizationChoice]:
+    """The members in the network's order, without the network itself (that is 'none')."""
+    rows = session.execute(
+        select(Organization.slug, Organization.name_ja, Organization.name_en)
+        .where(Organization.slug != NETWORK_SLUG)
+        .order_by(Organization.position)
+    )
+    return [OrganizationChoice(slug, name_ja, name_en) for slug, name_ja, name_en in rows]
+
+
 def _clean(text: str, what: str) -> str:
-    cleaned = " ".join("".join(" " if ord(char) < 32 or ord(char) == 127 else char for char in text).split())
+    cleaned = clean_text(text)
     if len(cleaned) > MAX_TEXT_LENGTH:
         raise InvalidInput(f"the {what} is longer than {MAX_TEXT_LENGTH} characters")
     return cleaned
@@ -48,8 +80,9 @@ def add_subscriber(
     language: str = "ja",
     organization: Organization | None = None,
     status: SubscriberStatus = SubscriberStatus.ACTIVE,
+    now: datetime | None = None,
 ) -> Subscriber:
-    """Add one subscriber; an address that is already there is refused."""
+    """Add one subscriber on staff's word, recorded as consent from `staff`; a known address is refused."""
     if language not in LANGUAGES:
         raise InvalidInput(f"the language must be one of {', '.join(LANGUAGES)}; got {language!r}")
     address = normalize_address(email)
@@ -63,48 +96,18 @@ def add_subscriber(
         status=status,
         organization=organization,
     )
-    session.add(subscriber)
-    session.flush()
+    _added_by_staff(session, subscriber, now=now or utcnow(), detail=None)
     return subscriber
 
 
-@dataclass(frozen=True)
-class ImportReport:
-    added: int
-    already_present: int
-
-    @property
-    def rows(self) -> int:
-        return self.added + self.already_present
-
-
-def import_roster(
-    session: Session,
-    rows: list[RosterRow],
-    *,
-    organization: Organization | None,
-    language: str = "ja",
-) -> ImportReport:
-    """Add the roster's new addresses as active subscribers; known addresses are left exactly as they are."""
-    if language not in LANGUAGES:
-        raise InvalidInput(f"the language must be one of {', '.join(LANGUAGES)}; got {language!r}")
-    known = set(
-        session.scalars(select(Subscriber.email).where(Subscriber.email.in_([row.email for row in rows])))
-    )
-    fresh = [row for row in rows if row.email not in known]
-    session.add_all(
-        Subscriber(
-            email=row.email,
-            company=row.company,
-            name=row.name,
-            language=language,
-            status=SubscriberStatus.ACTIVE,
-            organization=organization,
-        )
-        for row in fresh
-    )
+def _added_by_staff(session: Session, subscriber: Subscriber, *, now: datetime, detail: str | None) -> None:
+    subscriber.consent_source = ConsentSource.STAFF.value
+    subscriber.created_at = subscriber.updated_at = now
+    if subscriber.status == SubscriberStatus.ACTIVE:
+        subscriber.confirmed_at = now
+    session.add(subscriber)
     session.flush()
-    return ImportReport(added=len(fresh), already_present=len(rows) - len(fresh))
+    record(session, subscriber, "added", Origin(ConsentSource.STAFF), now=now, detail=detail)
 
 
 _SAMPLE_COMPANIES = ("株式会社サンプル精機", "さくら物産株式会社", "Example Trading Co., Ltd.")
@@ -122,16 +125,14 @@ def add_samples(session: Session, *, per_org: int) -> int:
             if email in known:
                 continue
             english = (organization.position + index) % 3 == 2
-            session.add(
-                Subscriber(
-                    email=email,
-                    company=_SAMPLE_COMPANIES[index % len(_SAMPLE_COMPANIES)],
-                    name=_SAMPLE_NAMES[index % len(_SAMPLE_NAMES)],
-                    language="en" if english else "ja",
-                    status=SubscriberStatus.ACTIVE,
-                    organization=None if organization.slug == NETWORK_SLUG else organization,
-                )
+            sample = Subscriber(
+                email=email,
+                company=_SAMPLE_COMPANIES[index % len(_SAMPLE_COMPANIES)],
+                name=_SAMPLE_NAMES[index % len(_SAMPLE_NAMES)],
+                language="en" if english else "ja",
+                status=SubscriberStatus.ACTIVE,
+                organization=None if organization.slug == NETWORK_SLUG else organization,
             )
+            _added_by_staff(session, sample, now=utcnow(), detail="demo sample")
             added += 1
-    session.flush()
     return added

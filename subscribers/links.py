@@ -1,10 +1,11 @@
-"""Signed links to a subscriber's unsubscribe and preference pages, for List-Unsubscribe and footers."""
+"""Signed links in mail: a subscriber's unsubscribe and preference pages, and subscription confirmations."""
 
 from __future__ import annotations
 
-__all__ = ["SUBSCRIBER_TOKEN", "SUBSCRIBER_TOKEN_LIFETIME", "SignedLinks"]
+__all__ = ["CONFIRM_TOKEN", "SUBSCRIBER_TOKEN", "SUBSCRIBER_TOKEN_LIFETIME", "SignedLinks"]
 
 from datetime import timedelta
+from typing import Any
 from urllib.parse import quote
 
 from outreach.config import Settings
@@ -14,6 +15,8 @@ from subscribers.tokens import Tokens
 SUBSCRIBER_TOKEN = "subscriber"  # noqa: S105 (a token purpose, not a password)
 # An issue's links keep working for more than a year: an old mail must still let its reader leave.
 SUBSCRIBER_TOKEN_LIFETIME = timedelta(days=400)
+# A confirmation link carries what the person asked for; it lives as long as a pending subscription.
+CONFIRM_TOKEN = "confirm"  # noqa: S105 (a token purpose, not a password)
 
 
 class SignedLinks:
@@ -26,9 +29,17 @@ class SignedLinks:
 
     def for_subscriber(self, subscriber_id: int, language: str) -> SubscriberLinks:
         token = self._tokens.sign(SUBSCRIBER_TOKEN, subscriber_id)
-        prefix = "" if language == "ja" else f"/{language}"
+        prefix = _prefix(language)
         return SubscriberLinks(
             unsubscribe_url=f"{self._base}{prefix}/unsubscribe/{token}",
             unsubscribe_mailto=f"mailto:{self._mailto}?subject={quote('unsubscribe ' + token)}",
             preferences_url=f"{self._base}{prefix}/preferences/{token}",
         )
+
+    def confirmation_url(self, details: Any, language: str) -> str:
+        """The link that confirms a subscription with the details (a JSON-able payload) it carries."""
+        return f"{self._base}{_prefix(language)}/confirm/{self._tokens.sign(CONFIRM_TOKEN, details)}"
+
+
+def _prefix(language: str) -> str:
+    return "" if language == "ja" else f"/{language}"

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-__all__ = ["COLUMN_NAMES", "MAX_TEXT_LENGTH", "RosterRow", "parse_roster"]
+__all__ = ["COLUMN_NAMES", "MAX_TEXT_LENGTH", "RosterRow", "clean_text", "parse_roster"]
 
 import csv
 import io
@@ -90,7 +90,7 @@ class _RowChecker:
         return email
 
     def _text(self, line: int, raw: str, *, what: str) -> str | None:
-        text = _clean_text(raw)
+        text = clean_text(raw)
         if len(text) > MAX_TEXT_LENGTH:
             message = f"the {what} is {len(text)} characters long; at most {MAX_TEXT_LENGTH} are allowed"
             self.problems.append(RosterProblem(line, message))
@@ -194,7 +194,7 @@ def _cell(cells: list[str], index: int | None) -> str:
     return cells[index] if index is not None and index < len(cells) else ""
 
 
-def _clean_text(raw: str) -> str:
+def clean_text(raw: str) -> str:
     """Turn control characters into spaces and shrink each run of whitespace to its first character.
 
     Keeping the first character rather than always a space leaves the full-width space of `山田　太郎` alone.

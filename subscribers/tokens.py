@@ -4,7 +4,7 @@ from __future__ import annotations
 
 __all__ = ["ExpiredToken", "InvalidToken", "Tokens"]
 
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
@@ -34,9 +34,16 @@ class Tokens:
         return str(self._serializer(purpose).dumps(payload))
 
     def verify(self, purpose: str, token: str, *, max_age: timedelta) -> Any:
+        return self.verify_issued(purpose, token, max_age=max_age)[0]
+
+    def verify_issued(self, purpose: str, token: str, *, max_age: timedelta) -> tuple[Any, datetime]:
+        """The payload and when the token was signed, so that a newer change can outrank an older link."""
         try:
-            return self._serializer(purpose).loads(token, max_age=int(max_age.total_seconds()))
+            payload, signed_at = self._serializer(purpose).loads(
+                token, max_age=int(max_age.total_seconds()), return_timestamp=True
+            )
         except SignatureExpired as exc:
             raise ExpiredToken("this link has expired") from exc
         except BadSignature as exc:
             raise InvalidToken("this link is not valid") from exc
+        return payload, signed_at.astimezone(UTC)

@@ -1,21 +1,39 @@
-"""`outreach subscribers`: add subscribers one by one or from an association"s roster."""
+"""`outreach subscribers`: add, import, export, unsubscribe and purge, for staff and associations."""
 
 from __future__ import annotations
 
 __all__ = ["subscribers"]
 
+import asyncio
+import io
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
+from typing import TextIO
 
 import click
 
 from outreach.cli.common import App, pass_app, reports_errors
-from subscribers.directory import add_subscriber, import_roster, organization_or_none
+from outreach.errors import NotFound, RelayUnavailable
+from outreach.models import SubscriberStatus
+from subscribers.addresses import normalize_address
+from subscribers.consent import ConsentSource, Origin
+from subscribers.directory import add_subscriber, organization_or_none
+from subscribers.export import export_roster
+from subscribers.lifecycle import ImportConsent, ImportReport, find_subscriber
 from subscribers.roster import parse_roster
+from subscribers.settings import load_subscription_settings
+from subscribers.subscriptions import Subscriptions
 
 
 @click.group()
 def subscribers() -> None:
     """SMEs who receive the mail magazine."""
+
+
+def _subscriptions(app: App) -> Subscriptions:
+    return Subscriptions(app.migrated_db(), app.settings, load_subscription_settings(app.settings))
 
 
 @subscribers.command("add")
@@ -27,7 +45,7 @@ def subscribers() -> None:
 @pass_app
 @reports_errors
 def subscribers_add(app: App, email: str, company: str, name: str, lang: str, org_slug: str | None) -> None:
-    """Add one active subscriber."""
+    """Add one active subscriber on staff's word (recorded as consent source `staff`)."""
     with app.migrated_db().session() as session:
         added = add_subscriber(
             session,
@@ -44,17 +62,107 @@ def subscribers_add(app: App, email: str, company: str, name: str, lang: str, or
 @click.argument("path", type=click.Path(path_type=Path, dir_okay=False, exists=True))
 @click.option("--org", "org_slug", required=True, help="The organization whose roster this is.")
 @click.option("--lang", type=click.Choice(["ja", "en"]), default="ja", show_default=True)
+@click.option(
+    "--consent",
+    type=click.Choice([consent.value for consent in ImportConsent]),
+    default=ImportConsent.CONFIRM.value,
+    show_default=True,
+    help="vouched: the organization has each person's consent, they are active at once; "
+    "confirm: each gets a confirmation mail and is active once they confirm.",
+)
 @click.option("--dry-run", is_flag=True, help="Check the file and say what would change; change nothing.")
 @pass_app
 @reports_errors
-def subscribers_import(app: App, path: Path, org_slug: str, lang: str, dry_run: bool) -> None:
-    """Import a roster CSV (email, company, name; UTF-8 or Shift_JIS): all rows or none."""
+def subscribers_import(app: App, path: Path, org_slug: str, lang: str, consent: str, dry_run: bool) -> None:
+    """Import a roster CSV (email, company, name; UTF-8 or Shift_JIS): all rows or none.
+
+    Addresses already known are left as they are: an unsubscribed address is never made active by an import.
+    """
     rows = parse_roster(path.read_bytes())
-    with app.migrated_db().session(dry_run=dry_run) as session:
-        report = import_roster(
-            session, rows, organization=organization_or_none(session, org_slug), language=lang
+    subscriptions = _subscriptions(app)
+    try:
+        report = asyncio.run(
+            subscriptions.import_roster(
+                rows, organization=org_slug, language=lang, consent=ImportConsent(consent), dry_run=dry_run
+            )
         )
+    except RelayUnavailable as error:
+        raise RelayUnavailable(
+            f"{error}; the new addresses are pending: run the same import again to mail their links"
+        ) from None
     verb = "would add" if dry_run else "added"
     click.echo(
         f"{path}: {report.rows} rows; {verb} {report.added}, {report.already_present} already subscribed"
     )
+    click.echo(_consent_line(report, ImportConsent(consent), dry_run=dry_run, app=app))
+
+
+def _consent_line(report: ImportReport, consent: ImportConsent, *, dry_run: bool, app: App) -> str:
+    if consent == ImportConsent.VOUCHED:
+        made = f"; {report.activated} pending made active" if report.activated else ""
+        return f"consent vouched by the organization: new addresses are active now{made}"
+    mails = len(report.to_confirm)
+    if dry_run:
+        return f"would mail {mails} confirmation link(s)"
+    where = app.settings.smtp or app.settings.outbox_dir
+    return f"mailed {mails} confirmation link(s) ({where}); each address becomes active once confirmed"
+
+
+@contextmanager
+def _csv_target(out: Path | None) -> Iterator[TextIO]:
+    """The file, or stdout, as text with a BOM and untranslated CRLF line ends."""
+    if out is not None:
+        with out.open("w", encoding="utf-8-sig", newline="") as handle:
+            yield handle
+        return
+    sys.stdout.flush()
+    stream = io.TextIOWrapper(sys.stdout.buffer, encoding="utf-8-sig", newline="")
+    try:
+        yield stream
+    finally:
+        stream.detach()  # flushes, and leaves stdout open
+
+
+@subscribers.command("export")
+@click.option("--org", "org_slug", required=True, help="The organization (`network`: those with none).")
+@click.option(
+    "--out", type=click.Path(path_type=Path, dir_okay=False), help="The CSV file to write (default: stdout)."
+)
+@click.option("--all", "everyone", is_flag=True, help="Also pending, unsubscribed and bounced addresses.")
+@click.option("--lang", type=click.Choice(["ja", "en"]), default="ja", show_default=True, help="Headers.")
+@pass_app
+@reports_errors
+def subscribers_export(app: App, org_slug: str, out: Path | None, everyone: bool, lang: str) -> None:
+    """Write an organization's roster as CSV (UTF-8 with BOM, for Excel); `import` reads it back."""
+    statuses = list(SubscriberStatus) if everyone else [SubscriberStatus.ACTIVE]
+    with app.migrated_db().session() as session, _csv_target(out) as handle:
+        organization = organization_or_none(session, org_slug)
+        count = export_roster(session, handle, organization=organization, statuses=statuses, language=lang)
+    if out is not None:
+        click.echo(f"wrote {count} subscriber(s) of {org_slug} to {out}")
+
+
+@subscribers.command("unsubscribe")
+@click.argument("email")
+@pass_app
+@reports_errors
+def subscribers_unsubscribe(app: App, email: str) -> None:
+    """Stop all mail to EMAIL at once, on the person's request to staff (recorded as source `staff`)."""
+    subscriptions = _subscriptions(app)
+    with app.db.session() as session:
+        found = find_subscriber(session, normalize_address(email))
+    if found is None:
+        raise NotFound(f"{email} is not a subscriber")
+    asyncio.run(subscriptions.unsubscribe(found.id, Origin(ConsentSource.STAFF)))
+    click.echo(f"unsubscribed {found.email}")
+
+
+@subscribers.command("purge-pending")
+@pass_app
+@reports_errors
+def subscribers_purge_pending(app: App) -> None:
+    """Delete pending subscriptions not confirmed within OUTREACH_PENDING_DAYS (default 7); run it daily."""
+    subscriptions = _subscriptions(app)
+    purged = asyncio.run(subscriptions.purge_expired())
+    days = subscriptions.options.pending_lifetime.days
+    click.echo(f"purged {len(purged)} pending subscription(s) older than {days} days")
