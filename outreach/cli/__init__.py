@@ -15,6 +15,7 @@ from outreach.cli.demo import demo
 from outreach.cli.issues import issue, log_command
 from outreach.cli.schedule import issue_schedule, meeting_publish, schedule, scheduler_command
 from outreach.cli.subscribers import subscribers
+from outreach.cli.web import inbound, serve
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -38,6 +39,8 @@ issue.add_command(issue_schedule)
 meeting.add_command(meeting_publish)
 cli.add_command(schedule)
 cli.add_command(scheduler_command)
+cli.add_command(serve)
+cli.add_command(inbound)
 
 
 def main() -> None:

@@ -20,9 +20,10 @@ from sqlalchemy import select
 
 from outreach import content, issues, reports
 from outreach.cli.common import App, echo_json, pass_app, reports_errors
-from outreach.delivery import DeliveryOptions, IssueSender, SendRun, WorkerBusy, salutation, senders
+from outreach.delivery import DeliveryOptions, IssueSender, SendRun, WorkerBusy, senders
 from outreach.models import DeliveryStatus, Issue, IssueStatus, utcnow
 from outreach.outbox import OPEN_STATES
+from outreach.preview import write_preview
 from outreach.render import Renderer
 from outreach.sending import start_send
 from subscribers.directory import find_organization
@@ -106,19 +107,7 @@ def issue_preview(app: App, number: int, org_slug: str, lang: str, out: Path, as
         rendition = Renderer(sender=senders(app.settings)).render(
             issues.get_issue(session, number), organization, lang
         )
-    sample = {
-        "salutation": salutation(
-            lang,
-            company="株式会社サンプル" if lang == "ja" else "Sample Co., Ltd.",
-            name="海外 太郎" if lang == "ja" else "Taro Kaigai",
-        ),
-        "email": "preview@example.jp",
-        "unsubscribe_url": f"{app.settings.base_url}/unsubscribe/PREVIEW",
-        "preferences_url": f"{app.settings.base_url}/preferences/PREVIEW",
-    }
-    stamp = rendition.text if as_text else rendition.html
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(stamp.fill(sample), encoding="utf-8")
+    write_preview(rendition, out, base_url=app.settings.base_url, text=as_text)
     click.echo(f"wrote {out} ({org_slug}, {lang}): subject {rendition.subject}")
 
 

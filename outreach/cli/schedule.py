@@ -30,10 +30,11 @@ from outreach.calendar import JST, format_jst, holiday_name, next_business_morni
 from outreach.cli.common import App, pass_app, reports_errors
 from outreach.cli.content import _parse_link, _read_text
 from outreach.cli.issues import send_issue
-from outreach.delivery import SendRun, Worker, salutation, senders
+from outreach.delivery import SendRun, Worker, senders
 from outreach.errors import InvalidInput, RelayUnavailable
 from outreach.jobs import JobRuntime, SendIssue
 from outreach.models import Issue, JobRun, Organization, utcnow
+from outreach.preview import write_preview
 from outreach.render import Renderer
 from outreach.scheduler import (
     DeliveryLoop,
@@ -43,7 +44,6 @@ from outreach.scheduler import (
     load_scheduler_settings,
     schedule_issue,
 )
-from outreach.stamp import PERSONAL_FIELDS
 from subscribers.links import SignedLinks
 
 # The renditions that `meeting publish` previews: the network's own, in both languages, and two members'.
@@ -206,20 +206,8 @@ def _write_previews(app: App, session: Session, issue: Issue, folder: Path) -> l
         if slug not in organizations:
             continue
         rendition = renderer.render(issue, organizations[slug], language)
-        sample = {
-            "salutation": salutation(
-                language,
-                company="株式会社サンプル" if language == "ja" else "Sample Co., Ltd.",
-                name="海外 太郎" if language == "ja" else "Taro Kaigai",
-            ),
-            "email": "preview@example.jp",
-            "unsubscribe_url": f"{app.settings.base_url}/unsubscribe/PREVIEW",
-            "preferences_url": f"{app.settings.base_url}/preferences/PREVIEW",
-        }
         path = folder / f"{slug}.{language}.html"
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(rendition.html.fill({name: sample.get(name, "") for name in PERSONAL_FIELDS}))
-        written.append(path)
+        written.append(write_preview(rendition, path, base_url=app.settings.base_url))
     return written
 
 

@@ -1,0 +1,275 @@
+"""The inbound mail endpoint (aiosmtpd): subscribe and unsubscribe by sending a mail to the network's domain.
+
+- `subscribe@<domain>` or `subscribe+<org-slug>@<domain>` starts a double opt-in for the From address; a
+  Subject holding the word `en` or `english` makes it English;
+- `unsubscribe@<domain>` with `unsubscribe <token>` in the Subject (List-Unsubscribe's mailto) unsubscribes
+  that token's subscriber at once: the token is signed by us and was only ever sent to that subscriber, just
+  like the one-click https link. Without a valid token the From address is mailed a link to its unsubscribe
+  page (and nothing at all is sent to an address that is not subscribed).
+
+Refusals: unknown mailboxes and organizations at RCPT (550 5.1.1), more than a few recipients (452 4.5.3),
+oversized mail at DATA (552, aiosmtpd's data_size_limit), no usable From (550 5.6.0), too many requests for an
+address (450 4.7.1), a relay or database we cannot reach (451, try later). Automatic mail (a null sender,
+Auto-Submitted, Precedence bulk/list/junk, our own List-Id, mail from ourselves) is accepted and dropped:
+refusing it would only send a bounce back around the loop.
+"""
+
+from __future__ import annotations
+
+__all__ = ["Command", "InboundHandler", "InboundServer", "create_inbound", "parse_recipient"]
+
+import email.errors
+import email.policy
+import enum
+import logging
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from email.headerregistry import Address
+from email.message import EmailMessage
+from email.parser import BytesParser
+from typing import Any
+
+from aiosmtpd.controller import Controller
+
+from outreach.config import Settings
+from outreach.db import Database
+from outreach.errors import NotFound, RelayUnavailable
+from outreach.mailer import Mailer, make_mailer
+from outreach.message import clean_header_text
+from subscribers.addresses import InvalidAddress, normalize_address
+from subscribers.consent import ConsentSource, Origin
+from subscribers.lifecycle import Details, Preferences
+from subscribers.notices import Notices
+from subscribers.ratelimit import RateLimits
+from subscribers.roster import MAX_TEXT_LENGTH
+from subscribers.settings import SubscriptionSettings
+from subscribers.subscriptions import Subscriptions
+from subscribers.tokens import InvalidToken
+
+log = logging.getLogger(__name__)
+
+MAX_RECIPIENTS = 3
+_HEADER_ERRORS = (email.errors.MessageError, ValueError, IndexError, TypeError, AttributeError)
+_TOKEN = re.compile(r"[A-Za-z0-9_.-]{20,2000}")
+_ENGLISH = {"en", "english", "英語"}
+_AUTOMATIC_PRECEDENCE = {"bulk", "list", "junk"}
+
+
+class Command(enum.StrEnum):
+    SUBSCRIBE = "subscribe"
+    UNSUBSCRIBE = "unsubscribe"
+
+
+@dataclass(frozen=True)
+class Recipient:
+    command: Command
+    organization: str | None = None
+
+
+def parse_recipient(address: str, domain: str) -> Recipient | None:
+    """`subscribe@`, `subscribe+<slug>@` or `unsubscribe@` our domain (any case); None for anything else."""
+    local, at, host = address.rpartition("@")
+    if not at or host.lower() != domain:
+        return None
+    command, _, detail = local.lower().partition("+")
+    if command == Command.UNSUBSCRIBE and not detail:
+        return Recipient(Command.UNSUBSCRIBE)
+    if command == Command.SUBSCRIBE:
+        return Recipient(Command.SUBSCRIBE, detail or None)
+    return None
+
+
+def _header(message: EmailMessage, name: str) -> str:
+    try:
+        return str(message.get(name, ""))
+    except _HEADER_ERRORS:
+        return ""
+
+
+@dataclass(frozen=True)
+class _Sender:
+    address: str
+    display_name: str
+
+
+def _sender(message: EmailMessage) -> _Sender | None:
+    """The one mailbox in From, normalized; None when there is not exactly one usable address."""
+    try:
+        header = message.get("From")
+        addresses: tuple[Address, ...] = header.addresses if header is not None else ()
+    except _HEADER_ERRORS:
+        return None
+    if len(addresses) != 1:
+        return None
+    try:
+        address = normalize_address(addresses[0].addr_spec)
+    except InvalidAddress:
+        return None
+    name = clean_header_text(addresses[0].display_name, limit=MAX_TEXT_LENGTH)
+    return _Sender(address, name.encode("utf-8", "ignore").decode("utf-8"))
+
+
+class InboundHandler:
+    """aiosmtpd's handler: checks each recipient at RCPT, acts on the message at DATA."""
+
+    def __init__(
+        self,
+        subscriptions: Subscriptions,
+        limits: RateLimits,
+        *,
+        domain: str,
+        list_id: str,
+        own_addresses: frozenset[str],
+    ) -> None:
+        self.subscriptions = subscriptions
+        self.limits = limits
+        self.domain = domain.lower()
+        self.list_id = list_id.lower()
+        self.own_addresses = own_addresses
+
+    async def handle_MAIL(self, server: Any, session: Any, envelope: Any, address: str, options: Any) -> str:
+        envelope.mail_from = address  # a null sender (<>) is accepted and its message dropped at DATA
+        envelope.mail_options.extend(options)
+        return "250 2.1.0 OK"
+
+    async def handle_RCPT(self, server: Any, session: Any, envelope: Any, address: str, options: Any) -> str:
+        recipient = parse_recipient(address, self.domain)
+        if recipient is None:
+            return f"550 5.1.1 <{clean_header_text(address, limit=100)}>: no such mailbox here"
+        if recipient.organization is not None and recipient.organization not in await self._slugs():
+            return f"550 5.1.1 <{clean_header_text(address, limit=100)}>: no such organization"
+        if len(envelope.rcpt_tos) >= MAX_RECIPIENTS:
+            return "452 4.5.3 too many recipients"
+        envelope.rcpt_tos.append(address)
+        return "250 2.1.5 OK"
+
+    async def _slugs(self) -> set[str]:
+        return {choice.slug for choice in await self.subscriptions.organizations()}
+
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+        message = BytesParser(policy=email.policy.default).parsebytes(envelope.original_content or b"")
+        assert isinstance(message, EmailMessage)
+        automatic = self._automatic(message, envelope.mail_from)
+        if automatic:
+            log.info("dropped automatic mail (%s)", automatic)
+            return "250 2.0.0 OK: automatic mail, ignored"
+        sender = _sender(message)
+        if sender is None:
+            return "550 5.6.0 the message needs exactly one valid address in From"
+        peer = session.peer[0] if isinstance(session.peer, tuple) else str(session.peer)
+        note = (
+            f"via SMTP from {peer}; Message-ID {clean_header_text(_header(message, 'Message-ID'), limit=200)}"
+        )
+        origin = Origin(ConsentSource.EMAIL, note=note)
+        subject = clean_header_text(_header(message, "Subject"), limit=2000)
+        try:
+            for recipient in {parse_recipient(address, self.domain) for address in envelope.rcpt_tos}:
+                assert recipient is not None  # RCPT let only ours through
+                refusal = await self._act(recipient, sender, subject, origin)
+                if refusal:
+                    return refusal
+        except RelayUnavailable:
+            return "451 4.4.1 cannot send the reply now; please try again later"
+        return "250 2.0.0 OK"
+
+    def _automatic(self, message: EmailMessage, mail_from: str | None) -> str | None:
+        """Why a message is automatic (and must get no answer), or None for a person's mail."""
+        if not mail_from or mail_from == "<>":
+            return "null sender"
+        auto = _header(message, "Auto-Submitted").strip().lower()
+        if auto and auto != "no":
+            return f"Auto-Submitted: {auto[:40]}"
+        if _header(message, "Precedence").strip().lower() in _AUTOMATIC_PRECEDENCE:
+            return "Precedence"
+        if self.list_id and self.list_id in _header(message, "List-Id").lower():
+            return "our own List-Id"
+        sender = _sender(message)
+        if sender is not None and sender.address in self.own_addresses:
+            return "from ourselves"
+        return None
+
+    async def _act(self, recipient: Recipient, sender: _Sender, subject: str, origin: Origin) -> str | None:
+        if recipient.command == Command.UNSUBSCRIBE and await self._unsubscribe_by_token(subject, origin):
+            return None
+        if not await self.limits.allow_address(sender.address):
+            return "450 4.7.1 too many requests for this address; please try again later"
+        if recipient.command == Command.UNSUBSCRIBE:
+            await self.subscriptions.send_unsubscribe_link(sender.address)
+            return None
+        english = any(word.casefold() in _ENGLISH for word in re.split(r"[\s:,;]+", subject))
+        preferences = Preferences(organization=recipient.organization, language="en" if english else "ja")
+        details = Details(sender.address, name=sender.display_name, preferences=preferences)
+        await self.subscriptions.request(details, origin, auto_submitted="auto-replied")
+        return None
+
+    async def _unsubscribe_by_token(self, subject: str, origin: Origin) -> bool:
+        for candidate in _TOKEN.findall(subject)[:3]:
+            try:
+                subscriber_id = self.subscriptions.subscriber_id(candidate)
+                await self.subscriptions.unsubscribe(subscriber_id, origin)
+            except (InvalidToken, NotFound):
+                continue
+            return True
+        return False
+
+    async def handle_exception(self, error: Exception) -> str:
+        """aiosmtpd's last resort: whatever went wrong unexpectedly, the sender tries again later."""
+        log.error("inbound mail failed: %s: %s", type(error).__name__, error)
+        return "451 4.3.0 temporary problem; please try again later"
+
+
+class InboundServer:
+    """The handler served by aiosmtpd on host:port in a thread of its own; use it as a context manager."""
+
+    def __init__(self, handler: InboundHandler, *, host: str, port: int, max_bytes: int) -> None:
+        self.handler = handler
+        self.host = host
+        self.port = port
+        self._controller = Controller(
+            handler,
+            hostname=host,
+            port=port,
+            server_hostname=handler.domain,
+            ident="outreach inbound",
+            data_size_limit=max_bytes,
+            timeout=60,
+        )
+
+    def start(self) -> None:
+        """Listen; OSError when the address cannot be bound."""
+        self._controller.start()
+
+    def stop(self) -> None:
+        self._controller.stop()
+
+    def __enter__(self) -> InboundServer:
+        self.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+
+def create_inbound(
+    settings: Settings,
+    options: SubscriptionSettings,
+    *,
+    host: str,
+    port: int,
+    mailer_factory: Callable[[Settings], Mailer] = make_mailer,
+) -> InboundServer:
+    """Wire the endpoint: the database, the subscriptions with their mails, the rate limits."""
+    db = Database(settings.database_url.reveal())
+    subscriptions = Subscriptions(
+        db, settings, options, notices=Notices(settings, mailer_factory=mailer_factory)
+    )
+    own = frozenset({settings.sender_address.lower(), options.subscribe_address, options.unsubscribe_address})
+    handler = InboundHandler(
+        subscriptions,
+        RateLimits(options),
+        domain=options.inbound_domain,
+        list_id=settings.list_id,
+        own_addresses=own,
+    )
+    return InboundServer(handler, host=host, port=port, max_bytes=options.inbound_max_bytes)

@@ -1,0 +1,68 @@
+"""The web composition root: `create_app(settings)` wires the engine, the subscriptions and the pages."""
+
+from __future__ import annotations
+
+__all__ = ["MAX_BODY_BYTES", "create_app", "create_app_from_environment"]
+
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+
+from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
+from starlette.middleware import Middleware
+
+from outreach.config import Settings, load_settings
+from outreach.db import Database
+from outreach.delivery import senders
+from outreach.mailer import Mailer, make_mailer
+from outreach.render import Renderer
+from subscribers.notices import Notices
+from subscribers.ratelimit import RateLimits
+from subscribers.settings import SubscriptionSettings, load_subscription_settings
+from subscribers.subscriptions import Subscriptions
+from subscribers.web.archive import Archive
+from subscribers.web.csrf import Csrf
+from subscribers.web.guards import BodyLimit, SecurityHeaders
+from subscribers.web.pages import Site
+from subscribers.web.views import Views
+
+MAX_BODY_BYTES = 16 * 1024  # the largest form of ours, filled to every field's limit, is about 2 KiB
+
+
+def create_app(
+    settings: Settings,
+    *,
+    options: SubscriptionSettings | None = None,
+    mailer_factory: Callable[[Settings], Mailer] = make_mailer,
+) -> Starlette:
+    """The public web app for subscribers; it checks at startup that the database is migrated."""
+    options = options or load_subscription_settings(settings)
+    db = Database(settings.database_url.reveal())
+    renderer = Renderer(sender=senders(settings))
+    csrf = Csrf(settings.secret_key, secure=settings.base_url.startswith("https://"))
+    views = Views(renderer, csrf, options=options)
+    subscriptions = Subscriptions(
+        db, settings, options, notices=Notices(settings, mailer_factory=mailer_factory)
+    )
+    site = Site(subscriptions, views, csrf, RateLimits(options), Archive(db, renderer))
+
+    @asynccontextmanager
+    async def lifespan(_app: Starlette) -> AsyncIterator[None]:
+        db.require_migrated()
+        yield
+        db.dispose()
+
+    return Starlette(
+        routes=site.routes(),
+        middleware=[
+            Middleware(SecurityHeaders),
+            Middleware(BodyLimit, max_bytes=MAX_BODY_BYTES, reject=views.asgi_error(413, "too_large")),
+        ],
+        exception_handlers={HTTPException: views.http_error, Exception: views.server_error},
+        lifespan=lifespan,
+    )
+
+
+def create_app_from_environment() -> Starlette:
+    """For `uvicorn --factory subscribers.web.app:create_app_from_environment` and `outreach serve`."""
+    return create_app(load_settings())
