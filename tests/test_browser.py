@@ -1,0 +1,213 @@
+"""End to end in headless Chromium against the served app, in Japanese and in English.
+
+Fill the form, confirm with the link from the mail a real SMTP server received, change preferences, then send
+an issue with the delivery engine and leave through the unsubscribe link in it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import re
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import replace
+from email.message import EmailMessage
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import Browser, expect, sync_playwright
+from sqlalchemy import select
+
+from outreach.config import Settings, SmtpRelay
+from outreach.content import MeetingKey, find_meeting
+from outreach.db import Database
+from outreach.delivery import IssueSender, SendRun
+from outreach.issues import compose_issue, get_issue, issue_topics
+from outreach.models import Subscriber, SubscriberStatus, Topic, utcnow
+from subscribers.consent import ConsentSource, Origin
+from subscribers.lifecycle import Details, Preferences, confirm_subscription
+from subscribers.links import SignedLinks
+from subscribers.settings import SubscriptionSettings
+from subscribers.web import create_app
+from tests.smtp_server import SmtpServer
+from tests.web_server import WebServer
+
+CHROMIUM = Path("/usr/bin/chromium")
+FLAGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+OPTIONS = SubscriptionSettings(
+    ratelimit_per_ip="1000/minute", ratelimit_per_address="1000/minute", inbound_domain="example.jp"
+)
+URL = re.compile(r"https?://[^\s<>\"]+")
+
+pytestmark = pytest.mark.skipif(
+    not CHROMIUM.exists(),
+    reason="browser tests skipped: no /usr/bin/chromium (`apt-get install chromium`; .ci/run does it)",
+)
+
+WORDS = {
+    "ja": {
+        "check": "確認メールをお送りしました",
+        "confirmed": "登録が完了しました",
+        "preferences": "配信設定の変更",
+        "saved": "配信設定を保存しました。",
+        "unsubscribe": "配信を停止する",
+        "unsubscribed": "配信を停止しました",
+        "subject": "【要確認】海外安全メールマガジンの購読確認",
+        "org": "日本商工会議所",
+    },
+    "en": {
+        "check": "Please check your mail",
+        "confirmed": "You are subscribed",
+        "preferences": "Change your preferences",
+        "saved": "Your preferences are saved.",
+        "unsubscribe": "Unsubscribe",
+        "unsubscribed": "You are unsubscribed",
+        "subject": "[Action needed] Confirm your subscription to the Overseas Safety Mail Magazine",
+        "org": "The Japan Chamber of Commerce and Industry",
+    },
+}
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    with sync_playwright() as playwright:
+        launched = playwright.chromium.launch(executable_path=str(CHROMIUM), args=FLAGS)
+        yield launched
+        launched.close()
+
+
+def _text(message: EmailMessage) -> str:
+    body = message.get_body(("plain",))
+    assert body is not None
+    return str(body.get_content())
+
+
+def _link(message: EmailMessage, path_part: str) -> str:
+    links = [str(url) for url in URL.findall(_text(message)) if path_part in url]
+    assert links, f"no {path_part} link in: {_text(message)}"
+    return links[0]
+
+
+def _subscriber(db: Database, email: str) -> Subscriber:
+    with db.session() as session:
+        found = session.scalar(select(Subscriber).where(Subscriber.email == email))
+        assert found is not None
+        _ = found.organization, list(found.topics)
+        return found
+
+
+def _send_issue(db: Database, settings: Settings) -> tuple[int, set[Topic], SendRun]:
+    with db.session() as session:
+        issue = compose_issue(session, meetings=[find_meeting(session, MeetingKey("plenary", 8))])
+        number = issue.number
+    with db.session() as session:
+        topics = issue_topics(get_issue(session, number))
+    sender = IssueSender(db, settings, links=SignedLinks(settings))
+    # Playwright's sync API owns this thread's event loop: the engine gets a thread and a loop of its own.
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        run = pool.submit(asyncio.run, sender.send(number)).result(timeout=120)
+    return number, topics, run
+
+
+def _seminars_only(db: Database, email: str) -> None:
+    """Another reader, who chose seminars alone."""
+    details = Details(email, preferences=Preferences(topics=frozenset({Topic.SEMINARS})))
+    with db.session() as session:
+        now = utcnow()
+        confirm_subscription(session, details, Origin(ConsentSource.STAFF), signed_at=now, now=now)
+
+
+@pytest.mark.parametrize("language", ["ja", "en"])
+def test_subscribe_confirm_choose_and_leave_from_an_issue(
+    browser: Browser, seeded_db: Database, settings: Settings, smtp_server: SmtpServer, language: str
+) -> None:
+    words = WORDS[language]
+    prefix = "" if language == "ja" else "/en"
+    address = f"browser-{language}@example.jp"
+    with WebServer() as web:
+        site_settings = replace(settings, smtp=SmtpRelay.from_url(smtp_server.url), base_url=web.url)
+        web.serve(create_app(site_settings, options=OPTIONS))
+        page = browser.new_page()
+
+        # Subscribe with the form.
+        page.goto(f"{web.url}{prefix}/")
+        page.fill("#email", address)
+        page.fill("#company", "株式会社ブラウザ精機")
+        page.fill("#name", "画面 花子")
+        page.select_option("#organization", "jetro")
+        page.check(f"input[name=language][value={language}]")
+        page.uncheck("input[name=topic][value=seminars]")
+        page.click("button[type=submit]")
+        expect(page.locator("h1")).to_have_text(words["check"])
+        assert _subscriber(seeded_db, address).status == SubscriberStatus.PENDING
+
+        # Confirm with the link in the mail.
+        [received] = smtp_server.handler.to(address)
+        confirmation = received.parsed()
+        assert confirmation["Subject"] == words["subject"]
+        page.goto(_link(confirmation, f"{prefix}/confirm/"))
+        page.click("button[type=submit]")
+        expect(page.locator("h1")).to_have_text(words["confirmed"])
+        subscribed = _subscriber(seeded_db, address)
+        assert subscribed.status == SubscriberStatus.ACTIVE
+        assert sorted(row.topic for row in subscribed.topics) == [Topic.MEETINGS, Topic.TOOLS]
+
+        # Change preferences: another organization, meeting outcomes only.
+        page.click(f"text={words['preferences']}")
+        page.select_option("#organization", "jcci")
+        page.uncheck("input[name=topic][value=tools]")
+        page.click("button[type=submit]")
+        expect(page.locator(".notice")).to_have_text(words["saved"])
+        chosen = _subscriber(seeded_db, address)
+        assert chosen.organization is not None
+        assert chosen.organization.slug == "jcci"
+        assert [row.topic for row in chosen.topics] == [Topic.MEETINGS]
+
+        # An issue goes out; the link in it unsubscribes.
+        _seminars_only(seeded_db, f"seminars-{language}@example.jp")
+        _number, topics, run = _send_issue(seeded_db, site_settings)
+        assert run.totals.get("sent", 0) >= 1
+        [issue_mail] = [mail.parsed() for mail in smtp_server.handler.to(address)[1:]]
+        assert words["org"] in _text(issue_mail)
+        header = str(issue_mail["List-Unsubscribe"])
+        unsubscribe_url = _link(issue_mail, f"{prefix}/unsubscribe/")
+        assert f"<{unsubscribe_url}>" in header
+        seminar_mails = smtp_server.handler.to(f"seminars-{language}@example.jp")
+        assert len(seminar_mails) == (1 if Topic.SEMINARS in topics else 0)  # topic choices are honoured
+
+        page.goto(unsubscribe_url)
+        page.click(f"button:has-text('{words['unsubscribe']}')")
+        expect(page.locator("h1")).to_have_text(words["unsubscribed"])
+        assert _subscriber(seeded_db, address).status == SubscriberStatus.UNSUBSCRIBED
+        page.close()
+
+
+@pytest.mark.parametrize("language", ["ja", "en"])
+def test_the_form_fits_a_phone_screen(
+    browser: Browser, seeded_db: Database, settings: Settings, language: str, tmp_path: Path
+) -> None:
+    with WebServer() as web:
+        web.serve(create_app(replace(settings, base_url=web.url), options=OPTIONS))
+        page = browser.new_page(viewport={"width": 390, "height": 844}, device_scale_factor=2)
+        page.goto(f"{web.url}{'' if language == 'ja' else '/en'}/")
+        shot = tmp_path / f"form-phone-{language}.png"
+        page.screenshot(path=str(shot), full_page=True)
+        overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
+        font_size = page.evaluate("parseFloat(getComputedStyle(document.querySelector('#email')).fontSize)")
+        button_width = page.evaluate(
+            "document.querySelector('button[type=submit]').getBoundingClientRect().width"
+        )
+        page.close()
+    assert shot.read_bytes().startswith(b"\x89PNG")
+    assert overflow <= 0  # no sideways scrolling
+    assert font_size >= 16  # phones do not zoom into the field
+    assert button_width > 300  # a full-width button for a thumb
