@@ -1,1 +1,1 @@
-"""`make bench`: outreach's delivery engine against Postfix's smtp-sink, beside the naive way and smtp-source."""
+"""`make bench`: the delivery engine against smtp-sink, beside the naive way and smtp-source."""

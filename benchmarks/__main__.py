@@ -1,4 +1,4 @@
-"""Runs the benchmark: smtp-sink as the server; smtp-source, the naive way and outreach's engine as clients."""
+"""The benchmark: smtp-sink as the server; smtp-source, the naive way and the engine as clients."""
 
 from __future__ import annotations
 
@@ -72,8 +72,20 @@ def _phase(name: str, count: int, environment: dict[str, str]) -> dict[str, Any]
 def _smtp_source(port: int, *, messages: int, size: int, sessions: int) -> dict[str, Any]:
     started = time.perf_counter()
     subprocess.run(
-        [_require("smtp-source"), "-s", str(sessions), "-l", str(size), "-m", str(messages),
-         "-f", "bench@example.jp", "-t", "sink@example.jp", f"127.0.0.1:{port}"],  # fmt: skip
+        [
+            _require("smtp-source"),
+            "-s",
+            str(sessions),
+            "-l",
+            str(size),
+            "-m",
+            str(messages),
+            "-f",
+            "bench@example.jp",
+            "-t",
+            "sink@example.jp",
+            f"127.0.0.1:{port}",
+        ],
         check=True,
     )
     seconds = time.perf_counter() - started
@@ -94,9 +106,14 @@ def _run(count: int, args: argparse.Namespace, sink: Sink, folder: Path) -> dict
     print(f"-- {count:,} subscribers: preparing the database", flush=True)
     prepared = _phase("prepare", count, environment)
     size = _phase("sample_message", 0, environment)["bytes"]
-    print(f"   {prepared['queued']:,} queued in {prepared['seconds']:.1f} s; a message is {size:,} bytes", flush=True)
+    print(
+        f"   {prepared['queued']:,} queued in {prepared['seconds']:.1f} s; a message is {size:,} bytes",
+        flush=True,
+    )
     print("   smtp-source (the ceiling of this machine)", flush=True)
-    ceiling = _smtp_source(sink.port, messages=min(count, args.ceiling_messages), size=size, sessions=args.connections)
+    ceiling = _smtp_source(
+        sink.port, messages=min(count, args.ceiling_messages), size=size, sessions=args.connections
+    )
     print("   the naive way (per recipient: render, premailer, MIME; one connection)", flush=True)
     naive = _phase("naive", min(count, args.naive_sample), environment)
     print("   outreach's engine", flush=True)
@@ -120,24 +137,32 @@ def _report(runs: list[dict[str, Any]]) -> str:
         "| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
     ]
     for run in runs:
-        lines.append(
-            f"| {run['subscribers']:,} | {run['message_bytes'] / 1024:.1f} KB | {run['smtp_source']['rate']:,.0f} "
-            f"| {run['naive']['rate']:,.1f} | {run['engine']['rate']:,.0f} | {run['engine_vs_smtp_source']:.0%} "
-            f"| {run['engine_vs_naive']:,.0f}x | {run['engine']['peak_rss_mb']:.0f} MB "
-            f"| {run['naive']['peak_rss_mb']:.0f} MB |"
-        )
+        engine, naive, ceiling = run["engine"], run["naive"], run["smtp_source"]
+        cells = [
+            f"{run['subscribers']:,}",
+            f"{run['message_bytes'] / 1024:.1f} KB",
+            f"{ceiling['rate']:,.0f}",
+            f"{naive['rate']:,.1f}",
+            f"{engine['rate']:,.0f}",
+            f"{run['engine_vs_smtp_source']:.0%}",
+            f"{run['engine_vs_naive']:,.0f}x",
+            f"{engine['peak_rss_mb']:.0f} MB",
+            f"{naive['peak_rss_mb']:.0f} MB",
+        ]
+        lines.append("| " + " | ".join(cells) + " |")
     if len(runs) > 1:
         growth = runs[-1]["engine"]["peak_rss_mb"] / runs[0]["engine"]["peak_rss_mb"] - 1
-        lines.append(
-            f"\nPeak RSS grew {growth:+.1%} from {runs[0]['subscribers']:,} to {runs[-1]['subscribers']:,} subscribers."
-        )
+        first, last = runs[0]["subscribers"], runs[-1]["subscribers"]
+        lines.append(f"\nThe engine's peak RSS grew {growth:+.1%} from {first:,} to {last:,} subscribers.")
     return "\n".join(lines)
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(prog="python -m benchmarks", description=__doc__)
     parser.add_argument("--subscribers", default="100000", help="comma-separated counts, e.g. 100000,1000000")
-    parser.add_argument("--connections", type=int, default=4, help="SMTP connections (and smtp-source sessions)")
+    parser.add_argument(
+        "--connections", type=int, default=4, help="SMTP connections (and smtp-source sessions)"
+    )
     parser.add_argument("--naive-sample", type=int, default=300, help="recipients the naive way sends")
     parser.add_argument("--ceiling-messages", type=int, default=50_000, help="messages smtp-source sends")
     parser.add_argument("--database-url", help="default: a fresh SQLite file per run")

@@ -35,7 +35,7 @@ def _peak_rss_mb() -> float:
 
 
 def prepare(count: int) -> dict[str, Any]:
-    """A migrated database with the network, `count` subscribers over 31 renditions x 2 languages, an issue."""
+    """A migrated database: the network, `count` subscribers over 31 renditions x 2 languages, an issue."""
     settings = load_settings()
     db = Database(settings.database_url.reveal())
     db.upgrade()
@@ -93,18 +93,27 @@ def sample_message(_: int) -> dict[str, Any]:
         issue = get_issue(session, 1)
         organization = session.scalars(select(Organization).where(Organization.slug == "jetro")).one()
         rendition = Renderer(sender=senders(settings)).render(issue, organization, "ja")
-    factory = MessageFactory(rendition, sender_name="x", sender_address=settings.sender_address, list_id="l.example.jp")
+    factory = MessageFactory(
+        rendition, sender_name="x", sender_address=settings.sender_address, list_id="l.example.jp"
+    )
     links = SignedLinks(settings).for_subscriber(1, "ja")
     message = factory.build(
-        Personal("a@example.jp", "海外 太郎", "<m@example.jp>", "海外 太郎様", links.unsubscribe_url,
-                 links.unsubscribe_mailto, links.preferences_url),  # fmt: skip
+        Personal(
+            "a@example.jp",
+            "海外 太郎",
+            "<m@example.jp>",
+            "海外 太郎様",
+            links.unsubscribe_url,
+            links.unsubscribe_mailto,
+            links.preferences_url,
+        ),
         now=utcnow(),
     )
     return {"bytes": len(message)}
 
 
 def naive(count: int) -> dict[str, Any]:
-    """The way to avoid: per recipient render + premailer + build MIME, one connection, one message at a time."""
+    """The way to avoid: per recipient render + premailer + MIME, one connection, one message at a time."""
     settings = load_settings()
     assert settings.smtp is not None
     db = Database(settings.database_url.reveal())
@@ -114,8 +123,16 @@ def naive(count: int) -> dict[str, Any]:
         organizations = {org.id: org for org in session.scalars(select(Organization))}
         network = next(org for org in organizations.values() if org.slug == "network")
         recipients = session.execute(
-            select(Subscriber.id, Subscriber.email, Subscriber.name, Subscriber.company, Subscriber.language,
-                   Subscriber.organization_id).order_by(Subscriber.id).limit(count)  # fmt: skip
+            select(
+                Subscriber.id,
+                Subscriber.email,
+                Subscriber.name,
+                Subscriber.company,
+                Subscriber.language,
+                Subscriber.organization_id,
+            )
+            .order_by(Subscriber.id)
+            .limit(count)
         ).all()
 
     async def send_all() -> int:
@@ -123,7 +140,9 @@ def naive(count: int) -> dict[str, Any]:
         await smtp.connect()
         for row in recipients:
             renderer = Renderer(sender=senders(settings))  # no cache: everything per recipient
-            rendition = renderer.render(issue, organizations.get(row.organization_id or -1, network), row.language)
+            rendition = renderer.render(
+                issue, organizations.get(row.organization_id or -1, network), row.language
+            )
             personal = links.for_subscriber(row.id, row.language)
             values = {
                 "salutation": salutation(row.language, company=row.company, name=row.name),

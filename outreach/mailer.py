@@ -59,7 +59,8 @@ class FileMailer:
         self.folder.mkdir(parents=True, exist_ok=True)
 
     async def send(self, *, sender: str, recipient: str, message: bytes, label: str) -> SmtpReply:
-        path = self.folder / Path(*[_UNSAFE.sub("_", part) for part in label.split("/")]).with_suffix(".eml")
+        parts = [_UNSAFE.sub("_", part) for part in label.split("/")]
+        path = self.folder / Path(*parts[:-1]) / f"{parts[-1]}.eml"  # not with_suffix: labels end in a domain
         path.parent.mkdir(parents=True, exist_ok=True)
         partial = path.with_suffix(".eml.part")
         partial.write_bytes(message)

@@ -26,9 +26,14 @@ class Tokens:
 
     def __init__(self, secret: Secret) -> None:
         self._secret = secret
+        self._serializers: dict[str, URLSafeTimedSerializer] = {}
 
     def _serializer(self, purpose: str) -> URLSafeTimedSerializer:
-        return URLSafeTimedSerializer(self._secret.reveal(), salt=f"outreach.{purpose}")
+        """One serializer per purpose, made once: a send signs a link for every recipient."""
+        if purpose not in self._serializers:
+            salt = f"outreach.{purpose}"
+            self._serializers[purpose] = URLSafeTimedSerializer(self._secret.reveal(), salt=salt)
+        return self._serializers[purpose]
 
     def sign(self, purpose: str, payload: Any) -> str:
         return str(self._serializer(purpose).dumps(payload))
