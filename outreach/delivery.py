@@ -20,6 +20,7 @@ import asyncio
 import contextlib
 import logging
 import socket
+import time
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -76,6 +77,7 @@ _UPDATE_ROW = (
 )
 NETWORK_SLUG = "network"
 _FLUSH_EVERY = 0.25  # seconds between ledger updates: how fresh `outreach issue status` is
+_PROGRESS_EVERY = 1.0  # seconds between progress counts
 _IDLE_POLL = 1.0  # seconds between claims when a long-running worker finds nothing due
 
 
@@ -225,6 +227,7 @@ class Worker:
         self._in_flight: dict[int, str] = {}
         self._halted: set[int] = set()
         self._pauses_written: set[int] = set()
+        self._progress_at = 0.0
         self._errors_in_a_row: Counter[int] = Counter()
         self._relay_error: RelayUnavailable | None = None
         self.report = WorkerReport()
@@ -553,14 +556,27 @@ class Worker:
             self._write_results(session)
             session.execute(
                 update(Delivery)
-                .where(Delivery.claimed_by == self.name, Delivery.status == DeliveryStatus.SENDING)
+                .where(
+                    Delivery.issue_id.in_(list(self._issues)),  # keeps to the index: no scan of the ledger
+                    Delivery.status == DeliveryStatus.SENDING,
+                    Delivery.claimed_by == self.name,
+                )
                 .values(claimed_at=self.clock())  # the lease: we are alive
             )
             self._check_issues(session)
         self.journal.clear(keep=dict(self._in_flight))
-        if self.on_progress is not None and self.issue_id is not None:
-            with self.db.session() as session:
-                self.on_progress(status_counts(session, self.issue_id))
+        self._report_progress()
+
+    def _report_progress(self) -> None:
+        """Counting a million-row ledger takes a while: at most every _PROGRESS_EVERY seconds."""
+        if self.on_progress is None or self.issue_id is None:
+            return
+        now = time.monotonic()
+        if now - self._progress_at < _PROGRESS_EVERY:
+            return
+        self._progress_at = now
+        with self.db.session() as session:
+            self.on_progress(status_counts(session, self.issue_id))
 
     def _write_results(self, session: Session) -> None:
         results, self._results = self._results, []

@@ -283,7 +283,9 @@ class Delivery(Base):
     __tablename__ = "deliveries"
     __table_args__ = (
         UniqueConstraint("issue_id", "subscriber_id", name="uq_deliveries_issue_id_subscriber_id"),
-        Index("ix_deliveries_issue_id_status", "issue_id", "status"),
+        # Claims read queued rows of an issue in id order; leases look for stale claims.
+        Index("ix_deliveries_claim", "issue_id", "status", "id"),
+        Index("ix_deliveries_status_claimed_at", "status", "claimed_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

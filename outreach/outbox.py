@@ -16,6 +16,7 @@ __all__ = [
     "open_rows",
     "release_rows",
     "reopen_rows",
+    "sending_issues",
     "status_counts",
 ]
 
@@ -111,18 +112,16 @@ class Claimed:
 def claim_rows(
     session: Session, *, worker: str, limit: int, now: datetime, issue_id: int | None
 ) -> list[Claimed]:
-    """Take up to `limit` due rows of issues being sent; on PostgreSQL, workers skip each other's rows."""
-    sending = select(Issue.id).where(Issue.status == IssueStatus.SENDING)
-    if issue_id is not None:
-        sending = sending.where(Issue.id == issue_id)
-    due = (
-        select(Delivery.id)
-        .where(Delivery.issue_id.in_(sending), open_rows(now))
-        .order_by(Delivery.id)
-        .limit(limit)
-        .with_for_update(skip_locked=True)
-    )
-    ids = list(session.scalars(due))
+    """Take up to `limit` due rows of issues being sent; on PostgreSQL, workers skip each other's rows.
+
+    Issue by issue, queued rows first and then deferred ones whose time has come, each a range of the
+    (issue_id, status, id) index: a claim costs the same at the end of a million-row send as at its start.
+    """
+    ids: list[int] = []
+    for sending in sending_issues(session, issue_id):
+        for status in (DeliveryStatus.QUEUED, DeliveryStatus.DEFERRED):
+            if len(ids) < limit:
+                ids += _due_ids(session, sending, status, limit=limit - len(ids), now=now)
     if not ids:
         return []
     session.execute(
@@ -148,6 +147,23 @@ def claim_rows(
         .order_by(Delivery.id)
     )
     return [Claimed(*tuple(row)) for row in rows]
+
+
+def sending_issues(session: Session, issue_id: int | None = None) -> list[int]:
+    """The issues being sent now (or just the one asked for, if it is being sent)."""
+    query = select(Issue.id).where(Issue.status == IssueStatus.SENDING).order_by(Issue.id)
+    if issue_id is not None:
+        query = query.where(Issue.id == issue_id)
+    return list(session.scalars(query))
+
+
+def _due_ids(
+    session: Session, issue_id: int, status: DeliveryStatus, *, limit: int, now: datetime
+) -> list[int]:
+    query = select(Delivery.id).where(Delivery.issue_id == issue_id, Delivery.status == status)
+    if status == DeliveryStatus.DEFERRED:
+        query = query.where(or_(Delivery.next_attempt_at.is_(None), Delivery.next_attempt_at <= now))
+    return list(session.scalars(query.order_by(Delivery.id).limit(limit).with_for_update(skip_locked=True)))
 
 
 def release_rows(session: Session, *, worker: str, ids: list[int] | None = None) -> None:
@@ -188,11 +204,11 @@ def reopen_rows(session: Session, issue_id: int) -> int:
 
 def has_due_rows(session: Session, *, now: datetime, issue_id: int | None) -> bool:
     """Whether any row of an issue being sent is due now."""
-    sending = select(Issue.id).where(Issue.status == IssueStatus.SENDING)
-    if issue_id is not None:
-        sending = sending.where(Issue.id == issue_id)
-    due = select(Delivery.id).where(Delivery.issue_id.in_(sending), open_rows(now)).limit(1)
-    return session.scalar(due) is not None
+    return any(
+        session.scalar(select(Delivery.id).where(Delivery.issue_id == sending, open_rows(now)).limit(1))
+        is not None
+        for sending in sending_issues(session, issue_id)
+    )
 
 
 def status_counts(session: Session, issue_id: int) -> Counter[str]:
