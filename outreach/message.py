@@ -13,7 +13,7 @@ from email.header import Header
 from email.utils import format_datetime, quote
 from zoneinfo import ZoneInfo
 
-from outreach.render import Rendition
+from outreach.render import Rendition, fits_charset
 from outreach.stamp import Stamp
 
 CRLF = "\r\n"
@@ -31,14 +31,6 @@ def _plain_ascii(value: str) -> bool:
     return value.isascii() and "=?" not in value
 
 
-def _fits(value: str, charset: str) -> bool:
-    try:
-        value.encode(charset)
-    except UnicodeEncodeError:
-        return False
-    return True
-
-
 def _short_encoded_word(value: str) -> str | None:
     """One UTF-8 encoded word when it fits in 75 characters (most names): the common case, made cheap."""
     raw = value.encode("utf-8")
@@ -52,9 +44,9 @@ def _encode_words(value: str, charset: str, header_name: str) -> str:
         return word
     if _plain_ascii(value):
         return Header(value, "us-ascii", header_name=header_name).encode(linesep=CRLF)
-    return Header(value, charset if _fits(value, charset) else "utf-8", header_name=header_name).encode(
-        linesep=CRLF
-    )
+    return Header(
+        value, charset if fits_charset(value, charset) else "utf-8", header_name=header_name
+    ).encode(linesep=CRLF)
 
 
 def _header(name: str, value: str, charset: str) -> str:
@@ -198,7 +190,9 @@ class MessageFactory:
         text = self.rendition.text.fill(values)
         html = self.rendition.html.fill(values)
         # The rendition fits its charset; a personal part may not (髙 in a name): then this one goes as UTF-8.
-        charset = self._charset if all(_fits(value, self._charset) for value in values.values()) else "utf-8"
+        charset = (
+            self._charset if all(fits_charset(value, self._charset) for value in values.values()) else "utf-8"
+        )
         raw = {
             subtype: eight_bit and charset == "utf-8" and self._budgets[subtype].fits(values)
             for subtype in ("plain", "html")

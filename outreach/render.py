@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-__all__ = ["TEMPLATES_DIR", "Renderer", "Rendition", "check_charset"]
+__all__ = ["TEMPLATES_DIR", "Renderer", "Rendition", "check_charset", "fits_charset"]
 
 import logging
 from dataclasses import dataclass
@@ -52,15 +52,16 @@ def check_charset(text: str, charset: str, *, where: str) -> None:
     """Refuse text that the charset cannot carry, naming the characters (ISO-2022-JP lacks e.g. ① and 髙)."""
     if charset == "utf-8":
         return
-    bad = sorted({char for char in text if not _encodable(char, charset)})
+    bad = sorted({char for char in text if not fits_charset(char, charset)})
     if bad:
         listing = " ".join(f"{char!r} (U+{ord(char):04X})" for char in bad[:20])
         raise InvalidInput(f"{where} has characters that {charset} cannot carry: {listing}; use UTF-8")
 
 
-def _encodable(char: str, charset: str) -> bool:
+def fits_charset(text: str, charset: str) -> bool:
+    """Whether the charset can carry the text."""
     try:
-        char.encode(charset)
+        text.encode(charset)
     except UnicodeEncodeError:
         return False
     return True
