@@ -7,7 +7,6 @@ from __future__ import annotations
 __all__ = [
     "DeliveryOptions",
     "IssueSender",
-    "Lane",
     "SendRun",
     "Worker",
     "WorkerBusy",
@@ -25,20 +24,20 @@ from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
-from functools import partial
 from typing import Any
 
 from sqlalchemy import Table, bindparam, insert, select, update
 from sqlalchemy.orm import Session, selectinload
 
-from outreach.config import Settings, SmtpRelay
+from outreach.config import Settings
 from outreach.db import Database
 from outreach.dkim import DkimSigner
 from outreach.errors import InvalidInput, OutreachError, RelayUnavailable
 from outreach.issues import get_issue
 from outreach.journal import Journal, JournalEntry, read_journal
+from outreach.lanes import Lane, lanes_for
 from outreach.links import PersonalLinks
-from outreach.mailer import ConnectionLost, FileMailer, Mailer, SmtpReply
+from outreach.mailer import ConnectionLost, Mailer, SmtpReply
 from outreach.message import MessageFactory, Personal
 from outreach.models import (
     Delivery,
@@ -64,7 +63,6 @@ from outreach.policy import Decision, RetryPolicy
 from outreach.ratelimit import RateLimits
 from outreach.render import Renderer, Sender
 from outreach.sending import start_send
-from outreach.smtp import SmtpConnection
 
 log = logging.getLogger(__name__)
 _LEDGER: Table = Delivery.__table__  # type: ignore[assignment]
@@ -100,57 +98,6 @@ def senders(settings: Settings) -> dict[str, Sender]:
 
 class WorkerBusy(InvalidInput):
     """Another worker holds the only worker slot (SQLite)."""
-
-
-@dataclass(frozen=True)
-class Lane:
-    """One connection slot of the pool: how to open its mailer, and the limits its messages pass."""
-
-    open_mailer: Callable[[], Mailer]
-    limits: RateLimits
-
-
-def _relay_order(relays: tuple[SmtpRelay, ...], slot: int) -> list[SmtpRelay]:
-    """The relay for a connection slot, by weight, then the others in order as failover."""
-    weighted = [relay for relay in relays for _ in range(relay.weight)]
-    first = weighted[slot % len(weighted)]
-    return [first, *[relay for relay in relays if relay is not first]]
-
-
-class _FailoverConnection(SmtpConnection):
-    """An SMTP connection that, when its relay cannot be reached, opens the next one instead."""
-
-    def __init__(self, relays: list[SmtpRelay]) -> None:
-        super().__init__(relays[0])
-        self._relays = relays
-
-    async def open(self) -> None:
-        errors: list[str] = []
-        for relay in self._relays:
-            self.relay = relay
-            try:
-                await super().open()
-            except RelayUnavailable as exc:
-                errors.append(str(exc))
-                continue
-            return
-        raise RelayUnavailable("; ".join(errors))
-
-
-def lanes_for(settings: Settings) -> list[Lane]:
-    """The connection pool the settings describe: the local outbox, or N connections over the relays."""
-    if not settings.relays:
-        folder = settings.outbox_dir
-        return [Lane(lambda: FileMailer(folder), RateLimits(rate=None, per_hour=None, domain_rates={}))]
-    limits = {
-        id(relay): RateLimits(rate=relay.rate, per_hour=relay.per_hour, domain_rates={})
-        for relay in settings.relays
-    }
-    lanes = []
-    for slot in range(settings.delivery.connections):
-        order = _relay_order(settings.relays, slot)
-        lanes.append(Lane(partial(_FailoverConnection, order), limits[id(order[0])]))
-    return lanes
 
 
 @dataclass(frozen=True)

@@ -13,9 +13,10 @@ from sqlalchemy import select, update
 from outreach.config import Settings, SmtpRelay
 from outreach.content import MeetingKey, find_meeting
 from outreach.db import Database
-from outreach.delivery import IssueSender, Lane, Worker, lanes_for
+from outreach.delivery import IssueSender, Worker
 from outreach.errors import InvalidInput
 from outreach.issues import compose_issue, get_issue
+from outreach.lanes import Lane, lanes_for
 from outreach.models import (
     Delivery,
     DeliveryAttempt,
