@@ -172,6 +172,7 @@ class Worker:
         self._issues: dict[int, Issue] = {}
         self._results: list[_Result] = []
         self._in_flight: dict[int, str] = {}
+        self._returned: list[int] = []
         self._halted: set[int] = set()
         self._pauses_written: set[int] = set()
         self._progress_at = 0.0
@@ -351,7 +352,8 @@ class Worker:
             while (row := await queue.get()) is not None:
                 try:
                     if self._relay_error is not None or row.issue_id in self._halted:
-                        continue  # released when the run ends
+                        self._returned.append(row.id)  # back to the queue at the next flush
+                        continue
                     if mailer is None or sent >= self.settings.delivery.reconnect_after:
                         mailer = await self._reopen(lane, mailer)
                         sent = 0
@@ -499,8 +501,11 @@ class Worker:
 
     def _flush(self) -> None:
         """Write the replies to the ledger in one transaction, then empty the journal of what it holds."""
+        returned, self._returned = self._returned, []
         with self.db.session() as session:
             self._write_results(session)
+            if returned:  # rows of a paused or cancelled issue, or left when the relay went away
+                release_rows(session, worker=self.name, ids=returned)
             session.execute(
                 update(Delivery)
                 .where(

@@ -336,3 +336,38 @@ def test_an_issue_with_nobody_to_send_to_is_sent_at_once(
     with seeded_db.session() as session:
         assert get_issue(session, 1).status == IssueStatus.SENT
     assert smtp_server.handler.messages == []
+
+
+def test_a_long_running_worker_gives_back_the_rows_of_a_paused_send_at_once(
+    seeded_db: Database, settings: Settings, smtp_server: SmtpServer
+) -> None:
+    emails = _subscribers(seeded_db, 10)
+    for email in emails:
+        smtp_server.handler.data_replies[email] = "421 4.7.0 try later"
+    settings = replace(settings, delivery=replace(settings.delivery, pause_after_errors=3))
+    _issue(seeded_db)
+    worker = Worker(
+        seeded_db, settings, links=SignedLinks(settings), lanes=_lanes(smtp_server), clock=lambda: NOW
+    )
+
+    def given_back() -> bool:
+        states = Counter(status for status, _, _ in _ledger(seeded_db).values())
+        return states == Counter({DeliveryStatus.DEFERRED: 3, DeliveryStatus.QUEUED: 7})
+
+    async def run_until_given_back() -> bool:
+        stop = asyncio.Event()
+        running = asyncio.create_task(worker.run(until_idle=False, stop=stop))
+        deadline = asyncio.get_running_loop().time() + 20
+        while not given_back() and asyncio.get_running_loop().time() < deadline:
+            await asyncio.sleep(0.05)  # the worker runs meanwhile; we look at the ledger
+        seen = given_back()
+        stop.set()
+        await running
+        return seen
+
+    try:
+        assert asyncio.run(run_until_given_back())  # while the worker still runs, not when it stops
+    finally:
+        worker.close()
+    with seeded_db.session() as session:
+        assert get_issue(session, 1).status == IssueStatus.PAUSED
