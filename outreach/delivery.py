@@ -328,6 +328,8 @@ class Worker:
                 continue
             await queue.join()  # everything claimed has been tried; a retry may now be due, or nothing is
             self._flush()
+            with self.db.session() as session:
+                self._finish_issues(session)  # a long-running worker marks its sends done as they finish
             if until_idle and not self._due_now():
                 return
             if not until_idle:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
@@ -72,6 +73,26 @@ def _run(db: Database, settings: Settings, lanes: list[Lane], *, clock: datetime
     finally:
         worker.close()
     return worker
+
+
+def _seen_while_running(worker: Worker, condition: Callable[[], bool], *, timeout: float = 20) -> bool:
+    """Run a long-running worker until the condition holds (or the timeout), then stop it; was it seen?"""
+
+    async def watch() -> bool:
+        stop = asyncio.Event()
+        running = asyncio.create_task(worker.run(until_idle=False, stop=stop))
+        deadline = asyncio.get_running_loop().time() + timeout
+        while not condition() and asyncio.get_running_loop().time() < deadline:
+            await asyncio.sleep(0.05)  # the worker runs meanwhile; we look at the database
+        seen = condition()
+        stop.set()
+        await running
+        return seen
+
+    try:
+        return asyncio.run(watch())
+    finally:
+        worker.close()
 
 
 def _ledger(db: Database) -> dict[str, tuple[DeliveryStatus, int | None, int]]:
@@ -354,20 +375,23 @@ def test_a_long_running_worker_gives_back_the_rows_of_a_paused_send_at_once(
         states = Counter(status for status, _, _ in _ledger(seeded_db).values())
         return states == Counter({DeliveryStatus.DEFERRED: 3, DeliveryStatus.QUEUED: 7})
 
-    async def run_until_given_back() -> bool:
-        stop = asyncio.Event()
-        running = asyncio.create_task(worker.run(until_idle=False, stop=stop))
-        deadline = asyncio.get_running_loop().time() + 20
-        while not given_back() and asyncio.get_running_loop().time() < deadline:
-            await asyncio.sleep(0.05)  # the worker runs meanwhile; we look at the ledger
-        seen = given_back()
-        stop.set()
-        await running
-        return seen
-
-    try:
-        assert asyncio.run(run_until_given_back())  # while the worker still runs, not when it stops
-    finally:
-        worker.close()
+    assert _seen_while_running(worker, given_back)  # while the worker still runs, not when it stops
     with seeded_db.session() as session:
         assert get_issue(session, 1).status == IssueStatus.PAUSED
+
+
+def test_a_long_running_worker_marks_a_send_done_while_it_keeps_running(
+    seeded_db: Database, settings: Settings, smtp_server: SmtpServer
+) -> None:
+    emails = _subscribers(seeded_db, 5)
+    _issue(seeded_db)
+    worker = Worker(
+        seeded_db, settings, links=SignedLinks(settings), lanes=_lanes(smtp_server), clock=lambda: NOW
+    )
+
+    def sent() -> bool:
+        with seeded_db.session() as session:
+            return get_issue(session, 1).status == IssueStatus.SENT
+
+    assert _seen_while_running(worker, sent)
+    assert smtp_server.handler.copies() == dict.fromkeys(emails, 1)
