@@ -174,7 +174,7 @@ class Worker:
         self._in_flight: dict[int, str] = {}
         self._returned: list[int] = []
         self._halted: set[int] = set()
-        self._pauses_written: set[int] = set()
+        self._pauses_to_write: dict[int, str] = {}
         self._progress_at = 0.0
         self._errors_in_a_row: Counter[int] = Counter()
         self._relay_error: RelayUnavailable | None = None
@@ -598,27 +598,30 @@ class Worker:
         limit = self.settings.delivery.pause_after_errors
         if self._errors_in_a_row[issue_id] == limit:
             reply = result.reply or "connection dropped"
-            self.report.paused[issue_id] = f"{limit} errors in a row; the last: {reply}"
+            reason = f"{limit} errors in a row; the last: {reply}"
+            self.report.paused[issue_id] = self._pauses_to_write[issue_id] = reason
             self._halted.add(issue_id)  # the lanes stop taking its rows now; the flush writes the pause
 
     def _check_issues(self, session: Session) -> None:
-        """Pause issues with too many errors in a row; note the issues staff paused or cancelled."""
-        for issue_id, reason in self.report.paused.items():
-            if issue_id in self._pauses_written:
-                continue
-            self._pauses_written.add(issue_id)
+        """Pause issues with too many errors in a row; follow what staff paused, resumed or cancelled."""
+        for issue_id, reason in self._pauses_to_write.items():
             session.execute(
                 update(Issue)
                 .where(Issue.id == issue_id, Issue.status == IssueStatus.SENDING)
                 .values(status=IssueStatus.PAUSED, pause_reason=reason)
             )
             log.error("issue %s paused: %s", issue_id, reason)
-        active = {row.row.issue_id for row in self._results} | set(self._issues)
-        if active:
-            stopped = session.scalars(
-                select(Issue.id).where(Issue.id.in_(active), Issue.status != IssueStatus.SENDING)
+        self._pauses_to_write.clear()
+        if not self._issues:
+            return
+        stopped = set(
+            session.scalars(
+                select(Issue.id).where(Issue.id.in_(list(self._issues)), Issue.status != IssueStatus.SENDING)
             )
-            self._halted |= set(stopped)
+        )
+        for resumed in self._halted - stopped:
+            self._errors_in_a_row[resumed] = 0
+        self._halted = stopped
 
     def _finish_issues(self, session: Session) -> None:
         """Issues being sent with no open rows left are sent (even with no recipient at all); rows of
@@ -638,6 +641,12 @@ class Worker:
             .values(status=IssueStatus.SENT, sent_at=self.clock())
             .execution_options(synchronize_session=False)
         )
+        done = session.scalars(
+            select(Issue.id).where(Issue.id.in_(list(self._issues)), Issue.status == IssueStatus.SENT)
+        )
+        for issue_id in done:  # a long-running worker keeps no renditions of finished sends
+            del self._issues[issue_id]
+            self._factories = {key: value for key, value in self._factories.items() if key[0] != issue_id}
 
 
 @dataclass

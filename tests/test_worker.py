@@ -395,3 +395,25 @@ def test_a_long_running_worker_marks_a_send_done_while_it_keeps_running(
 
     assert _seen_while_running(worker, sent)
     assert smtp_server.handler.copies() == dict.fromkeys(emails, 1)
+
+
+def test_a_long_running_worker_takes_up_a_resumed_send(
+    seeded_db: Database, settings: Settings, smtp_server: SmtpServer
+) -> None:
+    emails = _subscribers(seeded_db, 10)
+    for email in emails:
+        smtp_server.handler.data_replies[email] = "421 4.7.0 try later"
+    settings = replace(settings, delivery=replace(settings.delivery, pause_after_errors=3))
+    _issue(seeded_db)
+    worker = Worker(
+        seeded_db, settings, links=SignedLinks(settings), lanes=_lanes(smtp_server), clock=lambda: NOW
+    )
+
+    def resume_when_paused_then_sent() -> bool:
+        with seeded_db.session() as session:
+            if get_issue(session, 1).status == IssueStatus.PAUSED:
+                smtp_server.handler.data_replies.clear()  # the relay is fixed, staff resume
+                resume_send(session, 1)
+        return sum(smtp_server.handler.copies().values()) == 7  # the 3 deferred wait for their retry time
+
+    assert _seen_while_running(worker, resume_when_paused_then_sent)
