@@ -292,6 +292,7 @@ class Worker:
     async def run(self, *, until_idle: bool = True, stop: asyncio.Event | None = None) -> WorkerReport:
         """Deliver until nothing is due (or until `stop`); RelayUnavailable if no relay can be reached."""
         self.recover()
+        self._relay_error = None  # `outreach worker` runs again after a relay was away
         queue: asyncio.Queue[Claimed | None] = asyncio.Queue(maxsize=self.batch_size)
         lanes = [asyncio.create_task(self._lane(lane, queue)) for lane in self.lanes]
         flusher = asyncio.create_task(self._flush_periodically())

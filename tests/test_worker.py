@@ -15,7 +15,7 @@ from outreach.config import Settings, SmtpRelay
 from outreach.content import MeetingKey, find_meeting
 from outreach.db import Database
 from outreach.delivery import IssueSender, Worker
-from outreach.errors import InvalidInput
+from outreach.errors import InvalidInput, RelayUnavailable
 from outreach.issues import compose_issue, get_issue
 from outreach.lanes import Lane, lanes_for
 from outreach.models import (
@@ -417,3 +417,25 @@ def test_a_long_running_worker_takes_up_a_resumed_send(
         return sum(smtp_server.handler.copies().values()) == 7  # the 3 deferred wait for their retry time
 
     assert _seen_while_running(worker, resume_when_paused_then_sent)
+
+
+def test_a_worker_runs_again_once_its_relay_is_back(
+    seeded_db: Database, settings: Settings, smtp_server: SmtpServer
+) -> None:
+    emails = _subscribers(seeded_db, 3)
+    _issue(seeded_db)
+    down = SmtpRelay("127.0.0.1", free_port(), "none")
+    limits = RateLimits(rate=None, per_hour=None, domain_rates={})
+    worker = Worker(
+        seeded_db, settings, links=SignedLinks(settings), lanes=[Lane(lambda: SmtpConnection(down), limits)]
+    )
+    try:
+        with pytest.raises(RelayUnavailable):
+            asyncio.run(worker.run(until_idle=True))
+        assert {status for status, _, _ in _ledger(seeded_db).values()} == {DeliveryStatus.QUEUED}
+        worker.lanes = _lanes(smtp_server)  # the relay is back
+
+        asyncio.run(worker.run(until_idle=True))
+    finally:
+        worker.close()
+    assert smtp_server.handler.copies() == dict.fromkeys(emails, 1)
