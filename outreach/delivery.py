@@ -207,22 +207,27 @@ class Worker:
     def recover(self) -> int:
         """Settle what a previous run under this name, or a worker whose lease ran out, left behind."""
         entries = read_journal(self.journal.path)
-        stale_before = self.clock() - self.settings.delivery.lease
         with self.db.session() as session:
             settled = self._settle_journal(session, entries)
             release_rows(session, worker=self.name)
-            unknown = session.execute(
-                select(Delivery.id, Delivery.email).where(
-                    Delivery.status == DeliveryStatus.SENDING,
-                    Delivery.claimed_at < stale_before,
-                )
-            ).all()
-            self._mark_unknown(
-                session, [row.id for row in unknown], "its worker stopped answering (lease expired)"
-            )
+            stale = self._take_over_stale(session)
         self.journal.clear()
-        self.report.unknown += settled + len(unknown)
-        return settled + len(unknown)
+        self.report.unknown += settled
+        return settled + stale
+
+    def _take_over_stale(self, session: Session) -> int:
+        """Rows claimed by a worker that stopped renewing its lease (it died and was not restarted)."""
+        stale_before = self.clock() - self.settings.delivery.lease
+        ids = list(
+            session.scalars(
+                select(Delivery.id).where(
+                    Delivery.status == DeliveryStatus.SENDING, Delivery.claimed_at < stale_before
+                )
+            )
+        )
+        self._mark_unknown(session, ids, "its worker stopped answering (lease expired)")
+        self.report.unknown += len(ids)
+        return len(ids)
 
     def _settle_journal(self, session: Session, entries: dict[int, JournalEntry]) -> int:
         ours = {
@@ -330,6 +335,7 @@ class Worker:
             await queue.join()  # everything claimed has been tried; a retry may now be due, or nothing is
             self._flush()
             with self.db.session() as session:
+                self._take_over_stale(session)  # a worker elsewhere may have died for good
                 self._finish_issues(session)  # a long-running worker marks its sends done as they finish
             if until_idle and not self._due_now():
                 return

@@ -439,3 +439,29 @@ def test_a_worker_runs_again_once_its_relay_is_back(
     finally:
         worker.close()
     assert smtp_server.handler.copies() == dict.fromkeys(emails, 1)
+
+
+def test_a_long_running_worker_takes_over_the_rows_of_a_worker_that_died_for_good(
+    seeded_db: Database, settings: Settings, smtp_server: SmtpServer
+) -> None:
+    emails = _subscribers(seeded_db, 4)
+    _issue(seeded_db)
+    with seeded_db.session() as session:  # another host's worker claimed them, then died and never came back
+        session.execute(
+            update(Delivery).values(status=DeliveryStatus.SENDING, claimed_by="gone", claimed_at=NOW)
+        )
+    now = [NOW]
+    worker = Worker(
+        seeded_db, settings, links=SignedLinks(settings), lanes=_lanes(smtp_server), clock=lambda: now[0]
+    )
+
+    polls = [0]
+
+    def lease_runs_out_then_all_sent() -> bool:
+        polls[0] += 1
+        if polls[0] == 10:  # the worker started (and recovered) at NOW; half a second later the lease ends
+            now[0] = NOW + settings.delivery.lease + timedelta(seconds=1)
+        return smtp_server.handler.copies() == dict.fromkeys(emails, 1)
+
+    assert _seen_while_running(worker, lease_runs_out_then_all_sent)
+    assert worker.report.unknown == 4
