@@ -75,6 +75,18 @@ def _run(db: Database, settings: Settings, lanes: list[Lane], *, clock: datetime
     return worker
 
 
+def _worker(db: Database, settings: Settings, server: SmtpServer) -> Worker:
+    return Worker(db, settings, links=SignedLinks(settings), lanes=_lanes(server), clock=lambda: NOW)
+
+
+def _pausing_after_3(db: Database, settings: Settings, server: SmtpServer) -> Settings:
+    """Ten recipients whose every message the relay refuses for now, and a send that pauses after 3 errors."""
+    for email in _subscribers(db, 10):
+        server.handler.data_replies[email] = "421 4.7.0 try later"
+    _issue(db)
+    return replace(settings, delivery=replace(settings.delivery, pause_after_errors=3))
+
+
 def _seen_while_running(worker: Worker, condition: Callable[[], bool], *, timeout: float = 20) -> bool:
     """Run a long-running worker until the condition holds (or the timeout), then stop it; was it seen?"""
 
@@ -269,9 +281,7 @@ def test_a_restarted_worker_settles_its_journal(
     went_out, in_flight, untouched, abandoned = _subscribers(seeded_db, 4)
     _issue(seeded_db)
     settings = replace(settings, delivery=replace(settings.delivery, unknown_policy=policy))
-    worker = Worker(
-        seeded_db, settings, links=SignedLinks(settings), lanes=_lanes(smtp_server), clock=lambda: NOW
-    )
+    worker = _worker(seeded_db, settings, smtp_server)
     with seeded_db.session() as session:  # what a killed worker leaves: its rows claimed, its journal written
         ids = {row.email: row.id for row in session.execute(select(Delivery.email, Delivery.id))}
         session.execute(
@@ -362,14 +372,7 @@ def test_an_issue_with_nobody_to_send_to_is_sent_at_once(
 def test_a_long_running_worker_gives_back_the_rows_of_a_paused_send_at_once(
     seeded_db: Database, settings: Settings, smtp_server: SmtpServer
 ) -> None:
-    emails = _subscribers(seeded_db, 10)
-    for email in emails:
-        smtp_server.handler.data_replies[email] = "421 4.7.0 try later"
-    settings = replace(settings, delivery=replace(settings.delivery, pause_after_errors=3))
-    _issue(seeded_db)
-    worker = Worker(
-        seeded_db, settings, links=SignedLinks(settings), lanes=_lanes(smtp_server), clock=lambda: NOW
-    )
+    worker = _worker(seeded_db, _pausing_after_3(seeded_db, settings, smtp_server), smtp_server)
 
     def given_back() -> bool:
         states = Counter(status for status, _, _ in _ledger(seeded_db).values())
@@ -385,9 +388,7 @@ def test_a_long_running_worker_marks_a_send_done_while_it_keeps_running(
 ) -> None:
     emails = _subscribers(seeded_db, 5)
     _issue(seeded_db)
-    worker = Worker(
-        seeded_db, settings, links=SignedLinks(settings), lanes=_lanes(smtp_server), clock=lambda: NOW
-    )
+    worker = _worker(seeded_db, settings, smtp_server)
 
     def sent() -> bool:
         with seeded_db.session() as session:
@@ -400,14 +401,7 @@ def test_a_long_running_worker_marks_a_send_done_while_it_keeps_running(
 def test_a_long_running_worker_takes_up_a_resumed_send(
     seeded_db: Database, settings: Settings, smtp_server: SmtpServer
 ) -> None:
-    emails = _subscribers(seeded_db, 10)
-    for email in emails:
-        smtp_server.handler.data_replies[email] = "421 4.7.0 try later"
-    settings = replace(settings, delivery=replace(settings.delivery, pause_after_errors=3))
-    _issue(seeded_db)
-    worker = Worker(
-        seeded_db, settings, links=SignedLinks(settings), lanes=_lanes(smtp_server), clock=lambda: NOW
-    )
+    worker = _worker(seeded_db, _pausing_after_3(seeded_db, settings, smtp_server), smtp_server)
 
     def resume_when_paused_then_sent() -> bool:
         with seeded_db.session() as session:
