@@ -189,7 +189,7 @@ class Worker:
         """
         folder = self.settings.var_dir / "journal"
         if self.db.is_sqlite:
-            journal = Journal(folder / "sqlite-worker.jsonl")
+            journal = Journal(folder / "sqlite-worker.journal")
             if not journal.lock():
                 journal.close()
                 raise WorkerBusy(
@@ -198,7 +198,7 @@ class Worker:
                 ) from None
             return "sqlite-worker", journal
         for candidate in [name] if name else _worker_names():
-            journal = Journal(folder / f"{candidate}.jsonl")
+            journal = Journal(folder / f"{candidate}.journal")
             if journal.lock():
                 return candidate, journal
             journal.close()
