@@ -51,6 +51,7 @@ from outreach.models import (
     SubscriberStatus,
     utcnow,
 )
+from outreach.network import NETWORK_SLUG
 from outreach.outbox import (
     OPEN_STATES,
     Claimed,
@@ -73,7 +74,6 @@ _UPDATE_ROW = (
     .where(_LEDGER.c.id == bindparam("row_id"))
     .values({**{name: bindparam(name) for name in _OUTCOME}, "claimed_by": None, "claimed_at": None})
 )
-NETWORK_SLUG = "network"
 _FLUSH_EVERY = 0.25  # seconds between ledger updates: how fresh `outreach issue status` is
 _PROGRESS_EVERY = 1.0  # seconds between progress counts
 _IDLE_POLL = 1.0  # seconds between claims when a long-running worker finds nothing due

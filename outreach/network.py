@@ -5,6 +5,7 @@ from __future__ import annotations
 __all__ = [
     "MEETINGS",
     "NETWORK",
+    "NETWORK_SLUG",
     "ORGANIZATIONS",
     "PROMOTIONS",
     "Link",
@@ -693,8 +694,10 @@ ORGANIZATIONS: tuple[OrganizationData, ...] = (
 )
 
 # The rendition for subscribers who came through no member organization.
+NETWORK_SLUG = "network"  # the network itself: the rendition of subscribers with no member organization
+
 NETWORK: OrganizationData = OrganizationData(
-    slug="network",
+    slug=NETWORK_SLUG,
     name_ja="中堅・中小企業海外安全対策ネットワーク",
     name_en="SME Overseas Safety Network",
     kind="network",

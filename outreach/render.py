@@ -21,6 +21,7 @@ from outreach.content import MEETING_FORMATS, MEETING_KINDS
 from outreach.errors import InvalidInput
 from outreach.i18n import LANGUAGES, load_catalog
 from outreach.models import Issue, IssueItem, Meeting, Organization, Promotion
+from outreach.network import NETWORK_SLUG
 from outreach.stamp import PERSONAL_FIELDS, Stamp, placeholder
 
 TEMPLATES_DIR = Path(__file__).resolve().parent.parent / "templates"
@@ -130,7 +131,7 @@ def _organization_view(organization: Organization, language: str) -> dict[str, A
         "greeting": organization.greeting_ja if ja else organization.greeting_en,
         "contact": organization.contact_ja if ja else organization.contact_en,
         "url": organization.url,
-        "is_network": organization.slug == "network",
+        "is_network": organization.slug == NETWORK_SLUG,
     }
 
 

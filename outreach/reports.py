@@ -12,6 +12,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from outreach.models import Delivery, DeliveryAttempt, DeliveryStatus, Organization
+from outreach.network import NETWORK_SLUG
 
 
 @dataclass(frozen=True)
@@ -35,7 +36,7 @@ def reach_by_organization(session: Session, issue_id: int) -> list[OrganizationR
     )
     table: dict[tuple[int, str, str], dict[str, int]] = {}
     for slug, name, position, status, count in rows:
-        key = (position if position is not None else 0, slug or "network", name or "(ネットワーク)")
+        key = (position if position is not None else 0, slug or NETWORK_SLUG, name or "(ネットワーク)")
         table.setdefault(key, {}).update({str(status): int(count)})
     return [_reach(slug, name, counts) for (_, slug, name), counts in sorted(table.items())]
 
@@ -95,6 +96,6 @@ def delivery_log(
     if status is not None:
         query = query.where(Delivery.status == status)
     return [
-        LogEntry(email, slug or "network", str(state), code, reply, attempts, updated)
+        LogEntry(email, slug or NETWORK_SLUG, str(state), code, reply, attempts, updated)
         for email, slug, state, code, reply, attempts, updated in session.execute(query)
     ]

@@ -21,11 +21,10 @@ from sqlalchemy.orm import Session
 from outreach.errors import InvalidInput, NotFound
 from outreach.i18n import LANGUAGES
 from outreach.models import Organization, Subscriber, SubscriberStatus, utcnow
+from outreach.network import NETWORK_SLUG
 from subscribers.addresses import normalize_address
 from subscribers.consent import ConsentSource, Origin, record
 from subscribers.roster import MAX_TEXT_LENGTH, clean_text
-
-NETWORK_SLUG = "network"
 
 
 def find_organization(session: Session, slug: str) -> Organization:

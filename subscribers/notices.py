@@ -25,6 +25,7 @@ from outreach.errors import RelayUnavailable
 from outreach.mailer import ConnectionLost, Mailer, SmtpReply, make_mailer
 from outreach.message import clean_header_text
 from outreach.models import utcnow
+from outreach.network import NETWORK_SLUG
 from outreach.render import Renderer
 
 _JST = ZoneInfo("Asia/Tokyo")
@@ -63,7 +64,7 @@ class Notices:
         self._domain = settings.sender_address.rpartition("@")[2]
 
     def compose(self, notice: Notice) -> EmailMessage:
-        env = self._renderer.environment("network", notice.language)
+        env = self._renderer.environment(NETWORK_SLUG, notice.language)
         sender = self._renderer.sender[notice.language]
         context = {
             **notice.values,

@@ -22,6 +22,7 @@ from outreach import content, issues, reports
 from outreach.cli.common import App, echo_json, pass_app, reports_errors
 from outreach.delivery import DeliveryOptions, IssueSender, SendRun, WorkerBusy, senders
 from outreach.models import DeliveryStatus, Issue, IssueStatus, utcnow
+from outreach.network import NETWORK_SLUG
 from outreach.outbox import OPEN_STATES
 from outreach.preview import write_preview
 from outreach.render import Renderer
@@ -94,7 +95,7 @@ def issue_list(app: App) -> None:
 
 @issue.command("preview")
 @click.argument("number", type=int)
-@click.option("--org", "org_slug", default="network", show_default=True, help="Organization slug.")
+@click.option("--org", "org_slug", default=NETWORK_SLUG, show_default=True, help="Organization slug.")
 @click.option("--lang", type=click.Choice(["ja", "en"]), default="ja", show_default=True)
 @click.option("--out", type=click.Path(path_type=Path, dir_okay=False), required=True, help="File to write.")
 @click.option("--text", "as_text", is_flag=True, help="Write the plain-text part instead of the HTML.")

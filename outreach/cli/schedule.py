@@ -34,6 +34,7 @@ from outreach.delivery import SendRun, Worker, senders
 from outreach.errors import InvalidInput, RelayUnavailable
 from outreach.jobs import JobRuntime, SendIssue
 from outreach.models import Issue, JobRun, Organization, utcnow
+from outreach.network import NETWORK_SLUG
 from outreach.preview import write_preview
 from outreach.render import Renderer
 from outreach.scheduler import (
@@ -47,7 +48,7 @@ from outreach.scheduler import (
 from subscribers.links import SignedLinks
 
 # The renditions that `meeting publish` previews: the network's own, in both languages, and two members'.
-PREVIEWS = (("network", "ja"), ("network", "en"), ("jetro", "ja"), ("jcci", "ja"))
+PREVIEWS = ((NETWORK_SLUG, "ja"), (NETWORK_SLUG, "en"), ("jetro", "ja"), ("jcci", "ja"))
 
 
 def _describe_run(run: SendRun) -> str:

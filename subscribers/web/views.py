@@ -12,6 +12,7 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
 from starlette.types import Receive, Scope, Send
 
+from outreach.network import NETWORK_SLUG
 from outreach.render import Renderer
 from subscribers.settings import SubscriptionSettings
 from subscribers.web.csrf import CSRF_FIELD, Csrf
@@ -61,7 +62,7 @@ class Views:
             "sender": self._renderer.sender[language],
             "csrf_token": token,
         }
-        html = self._renderer.environment("network", language).get_template(template).render(values)
+        html = self._renderer.environment(NETWORK_SLUG, language).get_template(template).render(values)
         response = HTMLResponse(html, status_code=status)
         if fresh_key:
             self._csrf.set_cookie(response, fresh_key)
