@@ -1,15 +1,20 @@
-"""Settings, read once from the environment with a `.env` fallback and embedded defaults."""
+"""Settings, read once from the environment with a `.env` fallback and defaults, and validated once."""
 
 from __future__ import annotations
 
 __all__ = [
     "DeliverySettings",
+    "EnvironmentModel",
     "Secret",
     "Settings",
     "SmtpRelay",
+    "SmtpTimeouts",
+    "finite_number",
     "load_settings",
     "parse_domain_rates",
     "parse_relays",
+    "read_environment",
+    "whole_number",
 ]
 
 import os
@@ -18,15 +23,97 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
+from typing import Annotated, Any, Literal, TypeVar
 from urllib.parse import parse_qs, unquote, urlsplit
 
-from dotenv import dotenv_values
+from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError, field_validator
+from pydantic.fields import FieldInfo
+from pydantic_core import ErrorDetails
+from pydantic_settings import BaseSettings, DotEnvSettingsSource, EnvSettingsSource, SettingsConfigDict
 
 from outreach.errors import InvalidInput
 
 _BASE_URL = re.compile(r"https?://[A-Za-z0-9.\-:\[\]]+(/[\x21-\x7e]*)?")
-_ADDRESS = re.compile(r"[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9.-]+")
+_ADDRESS = r"^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9.-]+$"
 _DEFAULT_SECRET = "dev-only-insecure-secret-key-set-OUTREACH_SECRET_KEY"  # noqa: S105 (a documented dev default)
+
+
+def whole_number(default: int | None, low: int, high: int, *, of: str = "") -> Any:
+    """A field for a whole number from `low` to `high`; `2.5`, `nan` and `1e12` are refused."""
+    unit = f" of {of}" if of else ""
+    return Field(default, ge=low, le=high, description=f"a whole number{unit} from {low} to {high}")
+
+
+def finite_number(default: float | None, low: float, high: float, *, of: str = "") -> Any:
+    """A field for a finite number from `low` to `high`; `nan`, `inf` and `-inf` are refused."""
+    unit = f" of {of}" if of else ""
+    return Field(
+        default, ge=low, le=high, allow_inf_nan=False, description=f"a number{unit} from {low:g} to {high:g}"
+    )
+
+
+class EnvironmentModel(BaseSettings):
+    """Base of the settings models: OUTREACH_* variables; an empty one counts as unset, in `.env` too."""
+
+    # Other models' variables share the environment and `.env`, so unknown ones are ignored, not refused.
+    model_config = SettingsConfigDict(
+        env_prefix="OUTREACH_", env_ignore_empty=True, extra="ignore", frozen=True, str_strip_whitespace=True
+    )
+
+
+_Model = TypeVar("_Model", bound=EnvironmentModel)
+
+
+class _GivenEnvironment(EnvSettingsSource):
+    """pydantic-settings' environment source over a given mapping, so callers and tests can pass their own."""
+
+    def __init__(self, settings_cls: type[BaseSettings], environ: Mapping[str, str]) -> None:
+        self._given = environ  # set first: the base class reads the variables in its __init__
+        super().__init__(settings_cls)
+
+    def _load_env_vars(self) -> Mapping[str, str | None]:
+        return {
+            name.lower(): value for name, value in self._given.items() if value or not self.env_ignore_empty
+        }
+
+
+def read_environment(
+    model: type[_Model], environ: Mapping[str, str] | None = None, *, env_file: Path | None = Path(".env")
+) -> _Model:
+    """Validate `model` from `environ` (the process environment by default), then `env_file`, then defaults.
+
+    Raises InvalidInput: one line naming each refused variable and what it may be.
+    """
+    environment = _GivenEnvironment(model, os.environ if environ is None else environ)
+    dotenv = DotEnvSettingsSource(model, env_file=env_file)
+    try:
+        return model.model_validate({**dotenv(), **environment()})
+    except ValidationError as error:
+        # `from None`: pydantic's own report repeats every input, secrets included.
+        raise InvalidInput(_explain(error, _variables(model))) from None
+
+
+def _variables(model: type[BaseModel]) -> dict[str, tuple[str, FieldInfo]]:
+    """Each field by its name and its alias (pydantic reports either), with its variable's name."""
+    prefix = str(model.model_config.get("env_prefix", ""))
+    found: dict[str, tuple[str, FieldInfo]] = {}
+    for name, info in model.model_fields.items():
+        alias = info.validation_alias
+        variable = alias if isinstance(alias, str) else f"{prefix}{name}".upper()
+        found[name] = found[variable] = (variable, info)
+    return found
+
+
+def _explain(error: ValidationError, variables: Mapping[str, tuple[str, FieldInfo]]) -> str:
+    return "; ".join(_problem(detail, variables) for detail in error.errors())
+
+
+def _problem(detail: ErrorDetails, variables: Mapping[str, tuple[str, FieldInfo]]) -> str:
+    variable, info = variables[str(detail["loc"][0])]
+    allowed = info.description or detail["msg"]
+    if not info.repr:  # a secret: never show what was given
+        return f"{variable} is {allowed}"
+    return f"{variable} is {allowed}; got {detail['input']!r}"
 
 
 class Secret:
@@ -50,6 +137,28 @@ class Secret:
 
     def __hash__(self) -> int:
         return hash(self._value)
+
+
+class _RelayLimits(BaseModel):
+    """The query parameters of one relay URL, validated like the variables."""
+
+    model_config = ConfigDict(frozen=True, str_strip_whitespace=True)
+
+    weight: int = whole_number(1, 1, 1000)
+    rate: float | None = finite_number(None, 0.01, 100_000)
+    per_hour: int | None = whole_number(None, 1, 100_000_000)
+
+    @classmethod
+    def from_query(cls, query: str) -> _RelayLimits:
+        values = {name: given[-1] for name, given in parse_qs(query).items()}
+        unknown = set(values) - set(cls.model_fields)
+        if unknown:
+            raise InvalidInput(f"OUTREACH_SMTP_URL has unknown parameters: {', '.join(sorted(unknown))}")
+        variables = {name: (f"OUTREACH_SMTP_URL {name}", info) for name, info in cls.model_fields.items()}
+        try:
+            return cls.model_validate(values)
+        except ValidationError as error:
+            raise InvalidInput(_explain(error, variables)) from None
 
 
 @dataclass(frozen=True)
@@ -86,27 +195,14 @@ class SmtpRelay:
             raise InvalidInput("OUTREACH_SMTP_URL has a port that is not a number") from exc
         password = Secret(unquote(parts.password)) if parts.password else None
         username = unquote(parts.username) if parts.username else None
-        limits = _relay_limits(parse_qs(parts.query))
-        return cls(parts.hostname, port, security, username, password, **limits)  # type: ignore[arg-type]
+        limits = _RelayLimits.from_query(parts.query)
+        return cls(
+            parts.hostname, port, security, username, password, limits.weight, limits.rate, limits.per_hour
+        )
 
     def __str__(self) -> str:
         user = f"{self.username}@" if self.username else ""
         return f"{self.security} {user}{self.host}:{self.port}"
-
-
-def _relay_limits(query: dict[str, list[str]]) -> dict[str, float | int | None]:
-    unknown = set(query) - {"weight", "rate", "per_hour"}
-    if unknown:
-        raise InvalidInput(f"OUTREACH_SMTP_URL has unknown parameters: {', '.join(sorted(unknown))}")
-    try:
-        weight = int(query.get("weight", ["1"])[-1])
-        rate = float(query["rate"][-1]) if "rate" in query else None
-        per_hour = int(query["per_hour"][-1]) if "per_hour" in query else None
-    except ValueError as exc:
-        raise InvalidInput("OUTREACH_SMTP_URL: weight and per_hour are whole numbers, rate a number") from exc
-    if weight < 1 or (rate is not None and rate <= 0) or (per_hour is not None and per_hour < 1):
-        raise InvalidInput("OUTREACH_SMTP_URL: weight, rate and per_hour must be positive")
-    return {"weight": weight, "rate": rate, "per_hour": per_hour}
 
 
 def parse_relays(text: str) -> tuple[SmtpRelay, ...]:
@@ -114,18 +210,34 @@ def parse_relays(text: str) -> tuple[SmtpRelay, ...]:
     return tuple(SmtpRelay.from_url(url) for url in text.replace(",", " ").split())
 
 
+_DOMAIN_RATE = TypeAdapter(Annotated[float, Field(ge=0.01, le=10_000, allow_inf_nan=False)])
+
+
 def parse_domain_rates(text: str) -> dict[str, float]:
-    """`docomo.ne.jp=5,ezweb.ne.jp=5`: messages per second to each recipient domain."""
+    """`docomo.ne.jp=5,ezweb.ne.jp=5`: messages per second (0.01 to 10000) to each recipient domain."""
     rates: dict[str, float] = {}
     for item in text.replace(",", " ").split():
-        domain, _, rate = item.partition("=")
+        domain, _, rate = item.lower().partition("=")
+        if not domain:
+            raise InvalidInput(f"OUTREACH_DOMAIN_RATES: {item!r} names no domain")
         try:
-            rates[domain.strip().lower()] = float(rate)
-        except ValueError:
-            raise InvalidInput(f"OUTREACH_DOMAIN_RATES: {item!r} is not domain=messages-per-second") from None
-        if rates[domain.strip().lower()] <= 0:
-            raise InvalidInput(f"OUTREACH_DOMAIN_RATES: {item!r} must be positive")
+            rates[domain] = _DOMAIN_RATE.validate_python(rate)
+        except ValidationError:
+            raise InvalidInput(
+                f"OUTREACH_DOMAIN_RATES: {item!r} is not domain=messages-per-second (0.01 to 10000)"
+            ) from None
     return rates
+
+
+@dataclass(frozen=True)
+class SmtpTimeouts:
+    """Seconds to wait for each SMTP reply, as RFC 5321 4.5.3.2 suggests (the end of data: 10 minutes)."""
+
+    connect: float = 300.0  # the connection, TLS and the 220 greeting, EHLO and AUTH
+    command: float = 300.0  # MAIL and RCPT
+    data_start: float = 120.0  # the 354 after DATA
+    data_block: float = 180.0  # each write of the message
+    data_end: float = 600.0  # the reply after the final dot
 
 
 @dataclass(frozen=True)
@@ -145,6 +257,7 @@ class DeliverySettings:
     lease: timedelta = timedelta(minutes=10)
     dkim_selector: str | None = None
     dkim_key_file: Path | None = None
+    timeouts: SmtpTimeouts = field(default_factory=SmtpTimeouts)
 
 
 @dataclass(frozen=True)
@@ -177,89 +290,109 @@ class Settings:
         return self.secret_key.reveal() == _DEFAULT_SECRET
 
 
-def _read(environ: Mapping[str, str | None], name: str, default: str) -> str:
-    value = environ.get(name)
-    return value if value else default
+class _Environment(EnvironmentModel):
+    """The OUTREACH_* variables of `Settings`; a None means "derived from another setting"."""
+
+    database_url: str | None = Field(None, repr=False)
+    smtp_url: str = Field("", repr=False)  # parse_relays checks it; its messages never show a password
+    outbox_dir: Path | None = None
+    var_dir: Path = Path("var")
+    sender: str = Field(
+        "mailmag@anzen-network.example.jp",
+        validation_alias="OUTREACH_FROM",  # `from` is a Python keyword
+        pattern=_ADDRESS,
+        description="a plain address like mailmag@example.jp",
+    )
+    from_name: str = "中堅・中小企業海外安全対策ネットワーク事務局"
+    from_name_en: str = "SME Overseas Safety Network Secretariat"
+    base_url: str = Field("http://127.0.0.1:8000", description="an http(s) URL without spaces")
+    secret_key: str = Field(_DEFAULT_SECRET, repr=False)
+    postal_address: str = "〒100-8919 東京都千代田区霞が関2-2-1 外務省領事局海外邦人安全課"
+    postal_address_en: str = (
+        "Overseas Japanese Safety Division, Consular Affairs Bureau, Ministry of Foreign Affairs, "
+        "2-2-1 Kasumigaseki, Chiyoda-ku, Tokyo 100-8919, Japan"
+    )
+    list_id: str | None = None
+    unsubscribe_mailto: str | None = None
+
+    smtp_connections: int = whole_number(4, 1, 100)
+    batch_size: int = whole_number(500, 1, 10_000)
+    reconnect_after: int = whole_number(1000, 1, 1_000_000)
+    domain_rates: str = ""
+    retry_first_minutes: float = finite_number(5, 0, 1440, of="minutes")
+    retry_max_minutes: float = finite_number(360, 0, 10_080, of="minutes")
+    retry_deadline_hours: float = finite_number(72, 0, 720, of="hours")
+    unknown_policy: Literal["resend", "hold"] = Field("resend", description="resend or hold")
+    pause_after_errors: int = whole_number(50, 1, 100_000)
+    bounce_limit: int = whole_number(3, 1, 100)
+    worker_lease_seconds: int = whole_number(600, 10, 86_400, of="seconds")
+    dkim_selector: str | None = None
+    dkim_key_file: Path | None = None
+    smtp_timeout_connect: float = finite_number(300, 0.1, 3600, of="seconds")
+    smtp_timeout_command: float = finite_number(300, 0.1, 3600, of="seconds")
+    smtp_timeout_data_start: float = finite_number(120, 0.1, 3600, of="seconds")
+    smtp_timeout_data_block: float = finite_number(180, 0.1, 3600, of="seconds")
+    smtp_timeout_data_end: float = finite_number(600, 0.1, 3600, of="seconds")
+
+    @field_validator("base_url")
+    @classmethod
+    def _http_url(cls, value: str) -> str:
+        value = value.rstrip("/")
+        if not _BASE_URL.fullmatch(value):
+            raise ValueError("not an http(s) URL")
+        return value
 
 
-def _number(environ: Mapping[str, str | None], name: str, default: float, *, minimum: float = 1) -> float:
-    text = _read(environ, name, str(default))
-    try:
-        value = float(text)
-    except ValueError:
-        raise InvalidInput(f"{name} must be a number; got {text!r}") from None
-    if value < minimum:
-        raise InvalidInput(f"{name} must be at least {minimum:g}; got {text!r}")
-    return value
-
-
-def _delivery_settings(environ: Mapping[str, str | None]) -> DeliverySettings:
-    policy = _read(environ, "OUTREACH_UNKNOWN_POLICY", "resend")
-    if policy not in ("resend", "hold"):
-        raise InvalidInput(f"OUTREACH_UNKNOWN_POLICY must be resend or hold; got {policy!r}")
-    key_file = _read(environ, "OUTREACH_DKIM_KEY_FILE", "")
+def _delivery_settings(env: _Environment, domain_rates: dict[str, float]) -> DeliverySettings:
     return DeliverySettings(
-        connections=int(_number(environ, "OUTREACH_SMTP_CONNECTIONS", 4)),
-        batch_size=int(_number(environ, "OUTREACH_BATCH_SIZE", 500)),
-        reconnect_after=int(_number(environ, "OUTREACH_RECONNECT_AFTER", 1000)),
-        domain_rates=parse_domain_rates(_read(environ, "OUTREACH_DOMAIN_RATES", "")),
-        retry_first=timedelta(minutes=_number(environ, "OUTREACH_RETRY_FIRST_MINUTES", 5, minimum=0)),
-        retry_max=timedelta(minutes=_number(environ, "OUTREACH_RETRY_MAX_MINUTES", 360, minimum=0)),
-        retry_deadline=timedelta(hours=_number(environ, "OUTREACH_RETRY_DEADLINE_HOURS", 72, minimum=0)),
-        unknown_policy=policy,
-        pause_after_errors=int(_number(environ, "OUTREACH_PAUSE_AFTER_ERRORS", 50)),
-        bounce_limit=int(_number(environ, "OUTREACH_BOUNCE_LIMIT", 3)),
-        lease=timedelta(seconds=_number(environ, "OUTREACH_WORKER_LEASE_SECONDS", 600, minimum=10)),
-        dkim_selector=_read(environ, "OUTREACH_DKIM_SELECTOR", "") or None,
-        dkim_key_file=Path(key_file) if key_file else None,
+        connections=env.smtp_connections,
+        batch_size=env.batch_size,
+        reconnect_after=env.reconnect_after,
+        domain_rates=domain_rates,
+        retry_first=timedelta(minutes=env.retry_first_minutes),
+        retry_max=timedelta(minutes=env.retry_max_minutes),
+        retry_deadline=timedelta(hours=env.retry_deadline_hours),
+        unknown_policy=env.unknown_policy,
+        pause_after_errors=env.pause_after_errors,
+        bounce_limit=env.bounce_limit,
+        lease=timedelta(seconds=env.worker_lease_seconds),
+        dkim_selector=env.dkim_selector,
+        dkim_key_file=env.dkim_key_file,
+        timeouts=SmtpTimeouts(
+            connect=env.smtp_timeout_connect,
+            command=env.smtp_timeout_command,
+            data_start=env.smtp_timeout_data_start,
+            data_block=env.smtp_timeout_data_block,
+            data_end=env.smtp_timeout_data_end,
+        ),
     )
 
 
 def load_settings(
     environ: Mapping[str, str] | None = None, *, env_file: Path | None = Path(".env")
 ) -> Settings:
-    """Read settings: the process environment wins over `.env`, which wins over the defaults."""
-    merged: dict[str, str | None] = {}
-    if env_file is not None and env_file.is_file():
-        merged.update(dotenv_values(env_file))
-    # An empty variable (docker compose's unset ${VAR}) does not hide the .env value.
-    merged.update(
-        {name: value for name, value in (os.environ if environ is None else environ).items() if value}
-    )
-    var_dir = Path(_read(merged, "OUTREACH_VAR_DIR", "var"))
-    sender = _read(merged, "OUTREACH_FROM", "mailmag@anzen-network.example.jp")
-    domain = sender.rpartition("@")[2]
-    relays = parse_relays(_read(merged, "OUTREACH_SMTP_URL", ""))
-    base_url = _read(merged, "OUTREACH_BASE_URL", "http://127.0.0.1:8000").rstrip("/")
-    if not _BASE_URL.fullmatch(base_url):
-        raise InvalidInput(f"OUTREACH_BASE_URL must be an http(s) URL without spaces; got {base_url!r}")
-    if not _ADDRESS.fullmatch(sender):
-        raise InvalidInput(f"OUTREACH_FROM must be a plain address like mailmag@example.jp; got {sender!r}")
+    """Read settings: the process environment wins over `.env`, which wins over the defaults.
+
+    An empty variable counts as unset (docker compose passes `${VAR}` as empty when the host has none).
+    """
+    env = read_environment(_Environment, environ, env_file=env_file)
+    domain = env.sender.rpartition("@")[2]
+    relays = parse_relays(env.smtp_url)  # these two raise InvalidInput naming their variable
+    domain_rates = parse_domain_rates(env.domain_rates)
     return Settings(
-        database_url=Secret(
-            _read(merged, "OUTREACH_DATABASE_URL", f"sqlite:///{var_dir / 'outreach.sqlite3'}")
-        ),
+        database_url=Secret(env.database_url or f"sqlite:///{env.var_dir / 'outreach.sqlite3'}"),
         smtp=relays[0] if relays else None,
         fallback_relays=relays[1:],
-        delivery=_delivery_settings(merged),
-        outbox_dir=Path(_read(merged, "OUTREACH_OUTBOX_DIR", str(var_dir / "outbox"))),
-        sender_address=sender,
-        sender_name_ja=_read(merged, "OUTREACH_FROM_NAME", "中堅・中小企業海外安全対策ネットワーク事務局"),
-        sender_name_en=_read(merged, "OUTREACH_FROM_NAME_EN", "SME Overseas Safety Network Secretariat"),
-        base_url=base_url,
-        secret_key=Secret(_read(merged, "OUTREACH_SECRET_KEY", _DEFAULT_SECRET)),
-        postal_address_ja=_read(
-            merged,
-            "OUTREACH_POSTAL_ADDRESS",
-            "〒100-8919 東京都千代田区霞が関2-2-1 外務省領事局海外邦人安全課",
-        ),
-        postal_address_en=_read(
-            merged,
-            "OUTREACH_POSTAL_ADDRESS_EN",
-            "Overseas Japanese Safety Division, Consular Affairs Bureau, Ministry of Foreign Affairs, "
-            "2-2-1 Kasumigaseki, Chiyoda-ku, Tokyo 100-8919, Japan",
-        ),
-        list_id=_read(merged, "OUTREACH_LIST_ID", f"mailmag.{domain}"),
-        unsubscribe_mailto=_read(merged, "OUTREACH_UNSUBSCRIBE_MAILTO", f"unsubscribe@{domain}"),
-        var_dir=var_dir,
+        delivery=_delivery_settings(env, domain_rates),
+        outbox_dir=env.outbox_dir or env.var_dir / "outbox",
+        sender_address=env.sender,
+        sender_name_ja=env.from_name,
+        sender_name_en=env.from_name_en,
+        base_url=env.base_url,
+        secret_key=Secret(env.secret_key),
+        postal_address_ja=env.postal_address,
+        postal_address_en=env.postal_address_en,
+        list_id=env.list_id or f"mailmag.{domain}",
+        unsubscribe_mailto=env.unsubscribe_mailto or f"unsubscribe@{domain}",
+        var_dir=env.var_dir,
     )

@@ -1,20 +1,20 @@
-"""The subscription side's own settings, read like outreach's: environment, then `.env`, then defaults."""
+"""The subscription side's own settings, read and validated by outreach's one settings reader."""
 
 from __future__ import annotations
 
 __all__ = ["SubscriptionSettings", "load_subscription_settings"]
 
-import os
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
 
-from dotenv import dotenv_values
 from limits import parse_many
+from pydantic import Field, field_validator
 
-from outreach.config import Settings
-from outreach.errors import InvalidInput
+from outreach.config import EnvironmentModel, Settings, read_environment, whole_number
+
+_RATE = "a rate limit like '20/hour' or '3/minute;20/day'"
 
 
 @dataclass(frozen=True)
@@ -37,36 +37,35 @@ class SubscriptionSettings:
         return f"unsubscribe@{self.inbound_domain}"
 
 
-def _positive_int(merged: Mapping[str, str | None], name: str, default: int) -> int:
-    raw = merged.get(name) or str(default)
-    if not raw.isdecimal() or int(raw) <= 0:
-        raise InvalidInput(f"{name} must be a positive whole number; got {raw!r}")
-    return int(raw)
+class _Environment(EnvironmentModel):
+    """OUTREACH_PENDING_DAYS, OUTREACH_RATELIMIT_* and OUTREACH_INBOUND_*; None: derived from `Settings`."""
 
+    pending_days: int = whole_number(7, 1, 365, of="days")
+    # A Redis URL may carry a password: never shown in an error.
+    ratelimit_storage: str = Field("memory://", repr=False, description="a `limits` storage URL")
+    ratelimit_per_ip: str = Field("20/hour", description=_RATE)
+    ratelimit_per_address: str = Field("3/hour", description=_RATE)
+    inbound_domain: str | None = None
+    inbound_max_bytes: int = whole_number(256 * 1024, 1024, 100 * 1024 * 1024, of="bytes")
 
-def _rate(merged: Mapping[str, str | None], name: str, default: str) -> str:
-    value = merged.get(name) or default
-    try:
-        parse_many(value)
-    except ValueError:
-        raise InvalidInput(f"{name} must look like '20/hour' or '3/minute;20/day'; got {value!r}") from None
-    return value
+    @field_validator("ratelimit_per_ip", "ratelimit_per_address")
+    @classmethod
+    def _rate_limit(cls, value: str) -> str:
+        parse_many(value)  # its ValueError becomes the variable's one-line message
+        return value
 
 
 def load_subscription_settings(
     settings: Settings, environ: Mapping[str, str] | None = None, *, env_file: Path | None = Path(".env")
 ) -> SubscriptionSettings:
     """Read OUTREACH_PENDING_DAYS, OUTREACH_RATELIMIT_* and OUTREACH_INBOUND_*; the environment wins."""
-    merged: dict[str, str | None] = {}
-    if env_file is not None and env_file.is_file():
-        merged.update(dotenv_values(env_file))
-    merged.update(os.environ if environ is None else environ)
+    env = read_environment(_Environment, environ, env_file=env_file)
     mailto_domain = settings.unsubscribe_mailto.rpartition("@")[2]
     return SubscriptionSettings(
-        pending_lifetime=timedelta(days=_positive_int(merged, "OUTREACH_PENDING_DAYS", 7)),
-        ratelimit_storage=merged.get("OUTREACH_RATELIMIT_STORAGE") or "memory://",
-        ratelimit_per_ip=_rate(merged, "OUTREACH_RATELIMIT_PER_IP", "20/hour"),
-        ratelimit_per_address=_rate(merged, "OUTREACH_RATELIMIT_PER_ADDRESS", "3/hour"),
-        inbound_domain=(merged.get("OUTREACH_INBOUND_DOMAIN") or mailto_domain).lower(),
-        inbound_max_bytes=_positive_int(merged, "OUTREACH_INBOUND_MAX_BYTES", 256 * 1024),
+        pending_lifetime=timedelta(days=env.pending_days),
+        ratelimit_storage=env.ratelimit_storage,
+        ratelimit_per_ip=env.ratelimit_per_ip,
+        ratelimit_per_address=env.ratelimit_per_address,
+        inbound_domain=(env.inbound_domain or mailto_domain).lower(),
+        inbound_max_bytes=env.inbound_max_bytes,
     )
