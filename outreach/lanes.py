@@ -8,7 +8,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from functools import partial
 
-from outreach.config import Settings, SmtpRelay
+from outreach.config import Settings, SmtpRelay, SmtpTimeouts
 from outreach.errors import RelayUnavailable
 from outreach.mailer import FileMailer, Mailer
 from outreach.ratelimit import RateLimits
@@ -33,8 +33,8 @@ def _relay_order(relays: tuple[SmtpRelay, ...], slot: int) -> list[SmtpRelay]:
 class _FailoverConnection(SmtpConnection):
     """An SMTP connection that, when its relay cannot be reached, opens the next one instead."""
 
-    def __init__(self, relays: list[SmtpRelay]) -> None:
-        super().__init__(relays[0])
+    def __init__(self, relays: list[SmtpRelay], *, timeouts: SmtpTimeouts) -> None:
+        super().__init__(relays[0], timeouts=timeouts)
         self._relays = relays
 
     async def open(self) -> None:
@@ -62,5 +62,6 @@ def lanes_for(settings: Settings) -> list[Lane]:
     lanes = []
     for slot in range(settings.delivery.connections):
         order = _relay_order(settings.relays, slot)
-        lanes.append(Lane(partial(_FailoverConnection, order), limits[id(order[0])]))
+        open_mailer = partial(_FailoverConnection, order, timeouts=settings.delivery.timeouts)
+        lanes.append(Lane(open_mailer, limits[id(order[0])]))
     return lanes

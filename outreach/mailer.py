@@ -74,5 +74,5 @@ class FileMailer:
 def make_mailer(settings: Settings) -> Mailer:
     """One connection to the main SMTP relay when OUTREACH_SMTP_URL is set, else the local outbox."""
     if settings.smtp is not None:
-        return SmtpConnection(settings.smtp)
+        return SmtpConnection(settings.smtp, timeouts=settings.delivery.timeouts)
     return FileMailer(settings.outbox_dir)

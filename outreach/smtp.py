@@ -3,7 +3,7 @@ are already encoded go out with MAIL, RCPT and DATA pipelined (RFC 2920) when th
 
 from __future__ import annotations
 
-__all__ = ["ConnectionLost", "SmtpConnection", "SmtpReply", "dot_stuff"]
+__all__ = ["END_OF_DATA", "ConnectionLost", "SmtpConnection", "SmtpReply", "dot_stuff"]
 
 import asyncio
 import ssl
@@ -13,25 +13,40 @@ from functools import lru_cache
 import aiosmtplib
 from aiosmtplib.email import quote_address
 
-from outreach.config import SmtpRelay
+from outreach.config import SmtpRelay, SmtpTimeouts
 from outreach.errors import RelayUnavailable
 
+END_OF_DATA = "end-of-data"  # the stage of the reply after the final dot: the only one whose 250 means sent
+
+# RFC 5321 4.5.3.1.5 allows 512 octets a reply line; we tolerate far more, but a bounded amount, because a
+# reader without bounds lets one broken server take the worker's memory or crash it.
+_READ_LIMIT = 2**16  # the longest reply line
 _MAX_REPLY_LINES = 100
+_MAX_REPLY_BYTES = 2**16  # all the lines of one reply together
+_MAX_REPLY_TEXT = 2000  # characters of a reply kept: the text goes into the ledger
+_BLOCK = 2**16  # message bytes written between two drains, each drain within data_block
+
+# What each stage of a transaction needs to go on; any other reply ends the transaction.
+_GOES_ON = {"MAIL": (250,), "RCPT": (250, 251), "DATA": (354,)}
 
 
 @dataclass(frozen=True)
 class SmtpReply:
-    """What the server answered to the last command of a message (DATA, or the one that refused it)."""
+    """What the server answered, and to which command (`stage`).
+
+    The stages: "MAIL", "RCPT", "DATA" (its 354) and "end-of-data" (after the final dot). A transaction
+    returns the reply after the final dot, or the first reply that stopped it."""
 
     code: int
     text: str
+    stage: str = END_OF_DATA
 
     def __str__(self) -> str:
         return f"{self.code} {self.text}"
 
 
 class ConnectionLost(ConnectionError):
-    """The connection dropped or timed out in the middle of a message: its fate is unknown."""
+    """The connection dropped, timed out or broke the protocol during a message: its fate is unknown."""
 
 
 @lru_cache(maxsize=64)
@@ -55,17 +70,56 @@ def dot_stuff(message: bytes) -> bytes:
     return message
 
 
+def _envelope(sender: str, recipient: str, message: bytes) -> list[tuple[str, bytes]]:
+    body = b"" if message.isascii() else b" BODY=8BITMIME"
+    return [
+        ("MAIL", b"MAIL FROM:" + _path(sender) + body + b"\r\n"),
+        ("RCPT", b"RCPT TO:" + _path(recipient) + b"\r\n"),
+        ("DATA", b"DATA\r\n"),
+    ]
+
+
+def _goes_on(reply: SmtpReply) -> bool:
+    return reply.code in _GOES_ON.get(reply.stage, ())
+
+
+async def _read_reply(reader: asyncio.StreamReader) -> tuple[int, str]:
+    """One reply, all its lines; a reply too long or malformed raises ConnectionLost (the stream is lost)."""
+    lines: list[str] = []
+    size = 0
+    for _ in range(_MAX_REPLY_LINES):
+        try:
+            line = await reader.readuntil(b"\n")
+        except asyncio.LimitOverrunError:
+            raise ConnectionLost(f"reply too long: a line over {_READ_LIMIT} bytes") from None
+        size += len(line)
+        if size > _MAX_REPLY_BYTES:
+            raise ConnectionLost(f"reply too long: over {_MAX_REPLY_BYTES} bytes")
+        code, separator = line[:3], line[3:4]
+        if not code.isdigit():
+            raise ConnectionLost(f"malformed reply {line[:80]!r}")
+        lines.append(line[4:].decode("utf-8", "replace").strip())
+        if separator != b"-":
+            return int(code), "\n".join(lines)[:_MAX_REPLY_TEXT]
+    raise ConnectionLost(f"reply too long: over {_MAX_REPLY_LINES} lines")
+
+
 class SmtpConnection:
     """Sends whole messages over one connection: any reply is returned, a drop raises ConnectionLost."""
 
     def __init__(
-        self, relay: SmtpRelay, *, timeout: float = 60.0, ssl_context: ssl.SSLContext | None = None
+        self,
+        relay: SmtpRelay,
+        *,
+        timeouts: SmtpTimeouts = SmtpTimeouts(),  # noqa: B008 (frozen: one shared default is safe)
+        ssl_context: ssl.SSLContext | None = None,
     ) -> None:
         self.relay = relay
-        self._timeout = timeout
+        self._timeouts = timeouts
         self._ssl_context = ssl_context
         self._reader: asyncio.StreamReader | None = None
         self._writer: asyncio.StreamWriter | None = None
+        self._reopen = False  # we dropped the connection on purpose; the next message opens a new one
         self.pipelining = False
         self.eight_bit = False
         self.max_size: int | None = None
@@ -85,7 +139,7 @@ class SmtpConnection:
             port=relay.port,
             use_tls=relay.security == "tls",
             start_tls=relay.security == "starttls",
-            timeout=self._timeout,
+            timeout=self._timeouts.connect,  # aiosmtplib applies it to the greeting, STARTTLS, EHLO and AUTH
             tls_context=context,
         )
         try:
@@ -102,6 +156,7 @@ class SmtpConnection:
         size = client.esmtp_extensions.get("size", "")
         self.max_size = int(size) if size.isdigit() and int(size) > 0 else None
         self._take_over(client)
+        self._reopen = False
 
     def _take_over(self, client: aiosmtplib.SMTP) -> None:
         """Move the open transport from aiosmtplib's protocol to a stream reader and writer of our own."""
@@ -109,7 +164,7 @@ class SmtpConnection:
         assert isinstance(transport, asyncio.WriteTransport)
         assert isinstance(transport, asyncio.ReadTransport)
         loop = asyncio.get_running_loop()
-        reader = asyncio.StreamReader(limit=2**16, loop=loop)
+        reader = asyncio.StreamReader(limit=_READ_LIMIT, loop=loop)
         protocol = asyncio.StreamReaderProtocol(reader, loop=loop)
         transport.set_protocol(protocol)
         protocol.connection_made(transport)
@@ -119,67 +174,80 @@ class SmtpConnection:
         client.transport = None
 
     async def send(self, *, sender: str, recipient: str, message: bytes, label: str = "") -> SmtpReply:
-        """Send one message (CRLF line ends, not yet dot-stuffed) to one recipient."""
+        """Send one message (CRLF line ends, not yet dot-stuffed) to one recipient.
+
+        Returns the reply after the final dot, or the first reply that stopped the transaction (SmtpReply).
+        Raises ConnectionLost on a drop, a timeout or an overlong reply; RelayUnavailable when a connection we
+        closed on purpose cannot be opened again."""
+        if self._reopen:
+            await self.open()
         try:
-            return await asyncio.wait_for(self._transaction(sender, recipient, message), self._timeout)
-        except (TimeoutError, OSError, asyncio.IncompleteReadError, ConnectionError) as exc:
+            return await self._transaction(sender, recipient, message)
+        except (TimeoutError, OSError, asyncio.IncompleteReadError) as exc:  # OSError: ConnectionLost too
             self.abort()
             raise ConnectionLost(str(exc) or type(exc).__name__) from None
 
     async def _transaction(self, sender: str, recipient: str, message: bytes) -> SmtpReply:
-        body = b"" if message.isascii() else b" BODY=8BITMIME"
-        envelope = [
-            b"MAIL FROM:" + _path(sender) + body + b"\r\n",
-            b"RCPT TO:" + _path(recipient) + b"\r\n",
-            b"DATA\r\n",
-        ]
-        if self.pipelining:
-            self._write(b"".join(envelope))
-            replies = [await self._reply() for _ in envelope]
+        replies = await self._envelope_replies(_envelope(sender, recipient, message))
+        refusal = next((reply for reply in replies if not _goes_on(reply)), None)
+        if refusal is None:
+            await self._write_message(message)
+            return await self._reply(END_OF_DATA)
+        if replies[-1].stage == "DATA" and replies[-1].code == 354:
+            # The server holds an accepted recipient (a 252, say) and waits for the message: even an empty one
+            # could be delivered, and the only way to take DATA back is to drop the connection (RFC 5321 3.8).
+            self.abort()
+            self._reopen = True
         else:
-            replies = []
-            for command in envelope:
-                self._write(command)
-                replies.append(await self._reply())
-                if replies[-1].code >= 400:
-                    break
-        refusal = next((reply for reply in replies if reply.code not in (250, 251, 354)), None)
-        if refusal is not None:
-            if (
-                replies[-1].code == 354
-            ):  # a server that still opened DATA gets an empty message it must refuse
-                self._write(b".\r\n")
-                await self._reply()
             await self._reset()
-            return refusal
-        self._write(dot_stuff(message) + (b"" if message.endswith(b"\r\n") else b"\r\n") + b".\r\n")
-        return await self._reply()
+        return refusal
 
-    def _write(self, data: bytes) -> None:
+    async def _envelope_replies(self, commands: list[tuple[str, bytes]]) -> list[SmtpReply]:
+        """MAIL, RCPT and DATA: all at once with PIPELINING, else one by one until a reply stops them."""
+        if self.pipelining:
+            self._write(b"".join(command for _, command in commands))
+            return [await self._reply(stage) for stage, _ in commands]
+        replies: list[SmtpReply] = []
+        for stage, command in commands:
+            self._write(command)
+            replies.append(await self._reply(stage))
+            if not _goes_on(replies[-1]):
+                break
+        return replies
+
+    async def _write_message(self, message: bytes) -> None:
+        """The message, dot-stuffed and ended by a dot, in blocks that must each drain within data_block."""
+        data = memoryview(dot_stuff(message) + (b"" if message.endswith(b"\r\n") else b"\r\n") + b".\r\n")
+        for start in range(0, len(data), _BLOCK):
+            writer = self._write(data[start : start + _BLOCK])
+            async with asyncio.timeout(self._timeouts.data_block):
+                await writer.drain()
+
+    def _write(self, data: bytes | memoryview) -> asyncio.StreamWriter:
         if self._writer is None:
             raise ConnectionLost("not connected")
         self._writer.write(data)
+        return self._writer
 
-    async def _reply(self) -> SmtpReply:
+    def _timeout(self, stage: str) -> float:
+        """RFC 5321 4.5.3.2: each reply has its own wait; the longest is for the end of data."""
+        if stage == "DATA":
+            return self._timeouts.data_start
+        if stage == END_OF_DATA:
+            return self._timeouts.data_end
+        return self._timeouts.command
+
+    async def _reply(self, stage: str) -> SmtpReply:
         assert self._reader is not None
         assert self._writer is not None
-        await self._writer.drain()
-        lines: list[str] = []
-        code = 0
-        for _ in range(_MAX_REPLY_LINES):
-            line = await self._reader.readuntil(b"\n")
-            code_text, separator, text = line[:3], line[3:4], line[4:]
-            if not code_text.isdigit():
-                raise ConnectionLost(f"malformed reply {line[:80]!r}")
-            code = int(code_text)
-            lines.append(text.decode("utf-8", "replace").strip())
-            if separator != b"-":
-                return SmtpReply(code, "\n".join(lines))
-        raise ConnectionLost("reply too long")
+        async with asyncio.timeout(self._timeout(stage)):
+            await self._writer.drain()
+            code, text = await _read_reply(self._reader)
+        return SmtpReply(code, text, stage)
 
     async def _reset(self) -> None:
         self._write(b"RSET\r\n")
-        reply = await self._reply()
+        reply = await self._reply("RSET")
         if reply.code != 250:
             raise ConnectionLost(f"RSET answered {reply}")
 
@@ -189,12 +257,14 @@ class SmtpConnection:
         self._reader = self._writer = None
 
     async def close(self) -> None:
+        self._reopen = False
         if self._writer is None:
             return
         try:
             self._write(b"QUIT\r\n")
-            await asyncio.wait_for(self._reply(), 5)
-        except (TimeoutError, OSError, ConnectionError, asyncio.IncompleteReadError):
+            async with asyncio.timeout(5):  # a polite goodbye: not worth the whole command timeout
+                await self._reply("QUIT")
+        except (TimeoutError, OSError, asyncio.IncompleteReadError):
             pass
         finally:
             if self._writer is not None:

@@ -1,7 +1,8 @@
 """A real SMTP server for tests (aiosmtpd on 127.0.0.1, a free port) that records what it receives.
 
-Its misbehaviour is set per test: a reply for RCPT or DATA to a given address, a dropped connection, a slow
-reply; it can offer PIPELINING (RFC 2920), which aiosmtpd reads correctly but does not announce itself.
+Its misbehaviour is set per test: a reply for RCPT or DATA to a given address (any text, even several lines
+or one line longer than a client reads), a dropped connection, a slow reply; it can offer PIPELINING
+(RFC 2920), which aiosmtpd reads correctly but does not announce itself.
 """
 
 from __future__ import annotations
@@ -51,6 +52,8 @@ class RecordingHandler:
     async def handle_RCPT(self, server: Any, session: Any, envelope: Any, address: str, options: Any) -> str:
         reply = self.rcpt_replies.get(address)
         if reply is not None:
+            if reply.startswith("2"):  # e.g. 252 "cannot verify, will try": a real server takes the recipient
+                envelope.rcpt_tos.append(address)
             return reply
         envelope.rcpt_tos.append(address)
         return "250 OK"

@@ -18,7 +18,7 @@ from aiosmtpd.smtp import AuthResult
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
-from outreach.config import Secret, SmtpRelay
+from outreach.config import Secret, SmtpRelay, SmtpTimeouts
 from outreach.dkim import DkimSigner
 from outreach.errors import RelayUnavailable
 from outreach.smtp import SmtpConnection
@@ -88,7 +88,7 @@ def secure_server(
 
 def _send(relay: SmtpRelay, context: ssl.SSLContext) -> int:
     async def go() -> int:
-        connection = SmtpConnection(relay, ssl_context=context, timeout=10)
+        connection = SmtpConnection(relay, ssl_context=context, timeouts=SmtpTimeouts(10, 10, 10, 10, 10))
         await connection.open()
         reply = await connection.send(
             sender="mailmag@example.jp", recipient="sme@example.jp", message=MESSAGE
