@@ -1,71 +1,116 @@
-"""Loads the network's public facts (members, meetings, promotions) into the database, once."""
+"""Loads the network's data files (members, meetings, promotions) into the database; running it again is safe.
+
+An entry missing from the database is added. An entry already there (same slug, or same meeting kind:number)
+that reads differently in the files has those fields updated, so that a maintainer's fix of a typo reaches the
+database: for the entries they name, the files win. Rows the files do not name (a meeting staff recorded with
+`outreach meeting add`, an entry since removed from the files) are never touched, and nothing is deleted.
+"""
 
 from __future__ import annotations
 
-__all__ = ["SeedReport", "seed_network"]
+__all__ = ["SeedReport", "SeedRow", "seed_network"]
 
 import dataclasses
+from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from outreach import network
-from outreach.models import Meeting, Organization, Promotion
+from outreach.models import Base, Meeting, Organization, Promotion
+from outreach.network import NetworkData, packaged_network
+
+
+@dataclass(frozen=True)
+class SeedRow:
+    """A row the seed added or updated: its table ("organization", "meeting", "promotion") and key.
+
+    `fields` names the fields an update changed; it is empty for an added row.
+    """
+
+    table: str
+    key: str
+    fields: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
 class SeedReport:
-    """How many rows of each kind were added; what was already there is left as it is."""
+    """The rows that were added and those that were updated; everything else was already as in the files."""
 
-    organizations: int
-    meetings: int
-    promotions: int
+    new: tuple[SeedRow, ...]
+    changed: tuple[SeedRow, ...]
+
+    def _count(self, table: str) -> int:
+        return sum(row.table == table for row in self.new)
+
+    @property
+    def organizations(self) -> int:
+        return self._count("organization")
+
+    @property
+    def meetings(self) -> int:
+        return self._count("meeting")
+
+    @property
+    def promotions(self) -> int:
+        return self._count("promotion")
 
     @property
     def added(self) -> int:
-        return self.organizations + self.meetings + self.promotions
+        return len(self.new)
+
+    @property
+    def updated(self) -> int:
+        return len(self.changed)
 
 
-def _seed_organizations(session: Session) -> int:
-    known = set(session.scalars(select(Organization.slug)))
-    members = [network.NETWORK, *network.ORGANIZATIONS]
-    added = 0
-    for position, data in enumerate(members):
-        if data.slug not in known:
-            session.add(Organization(**dataclasses.asdict(data), position=position))
-            added += 1
-    return added
+def _sync(
+    session: Session, model: type[Base], existing: Base | None, fields: dict[str, Any], row: SeedRow
+) -> SeedRow | None:
+    """Add the row, or update the fields that differ from the files; None when it already was as they say."""
+    if existing is None:
+        session.add(model(**fields))
+        return row
+    changed = tuple(name for name, value in fields.items() if getattr(existing, name) != value)
+    for name in changed:
+        setattr(existing, name, fields[name])
+    return dataclasses.replace(row, fields=changed) if changed else None
 
 
-def _seed_meetings(session: Session) -> int:
-    known = {(row.kind, row.number) for row in session.execute(select(Meeting.kind, Meeting.number))}
-    added = 0
-    for data in network.MEETINGS:
-        if (data.kind, data.number) not in known:
-            fields = dataclasses.asdict(data)
-            fields["links"] = [dataclasses.asdict(link) for link in data.links]
-            session.add(Meeting(**fields))
-            added += 1
-    return added
+def _organizations(session: Session, data: NetworkData) -> Iterable[SeedRow | None]:
+    rows = {row.slug: row for row in session.scalars(select(Organization))}
+    for position, item in enumerate([data.network, *data.organizations]):
+        fields = {**dataclasses.asdict(item), "position": position}
+        yield _sync(session, Organization, rows.get(item.slug), fields, SeedRow("organization", item.slug))
 
 
-def _seed_promotions(session: Session) -> int:
-    known = set(session.scalars(select(Promotion.slug)))
-    added = 0
-    for data in network.PROMOTIONS:
-        if data.slug not in known:
-            session.add(Promotion(**dataclasses.asdict(data)))
-            added += 1
-    return added
+def _meetings(session: Session, data: NetworkData) -> Iterable[SeedRow | None]:
+    rows = {row.key: row for row in session.scalars(select(Meeting))}
+    for item in data.meetings:
+        # The links column holds JSON: a list of {title_ja, title_en, url} objects.
+        fields = {**dataclasses.asdict(item), "links": [dataclasses.asdict(link) for link in item.links]}
+        yield _sync(session, Meeting, rows.get(item.key), fields, SeedRow("meeting", item.key))
 
 
-def seed_network(session: Session) -> SeedReport:
-    """Add what is missing of the network's data; running it again adds nothing."""
-    report = SeedReport(
-        organizations=_seed_organizations(session),
-        meetings=_seed_meetings(session),
-        promotions=_seed_promotions(session),
-    )
+def _promotions(session: Session, data: NetworkData) -> Iterable[SeedRow | None]:
+    rows = {row.slug: row for row in session.scalars(select(Promotion))}
+    for item in data.promotions:
+        fields = dataclasses.asdict(item)
+        yield _sync(session, Promotion, rows.get(item.slug), fields, SeedRow("promotion", item.slug))
+
+
+def seed_network(session: Session, data: NetworkData | None = None) -> SeedReport:
+    """Bring the database in line with `data` (default: the packaged files); add and update, never delete."""
+    data = packaged_network() if data is None else data
+    rows = [
+        row
+        for sync in (_organizations, _meetings, _promotions)
+        for row in sync(session, data)
+        if row is not None
+    ]
     session.flush()
-    return report
+    return SeedReport(
+        new=tuple(row for row in rows if not row.fields),
+        changed=tuple(row for row in rows if row.fields),
+    )

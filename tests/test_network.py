@@ -1,13 +1,29 @@
-"""The network's data against its public page: members, meetings and promoted tools."""
+"""The network's data files against its public page, and the loader's refusal of broken files."""
 
 from __future__ import annotations
 
 import re
+import shutil
 from datetime import date
+from pathlib import Path
 
 import pytest
 
-from outreach.network import MEETINGS, NETWORK, ORGANIZATIONS, PROMOTIONS, MeetingData, OrganizationData
+from outreach import network
+from outreach.errors import InvalidInput
+from outreach.network import (
+    DATA_DIR,
+    DATA_FILES,
+    MEETINGS,
+    NETWORK,
+    ORGANIZATIONS,
+    PROMOTIONS,
+    MeetingData,
+    NetworkDataError,
+    OrganizationData,
+    load_network,
+    packaged_network,
+)
 
 # The members as the page lists them (50音順), without the parenthesised abbreviations.
 PAGE_MEMBERS = [
@@ -178,3 +194,216 @@ def test_promotion_texts_are_filled_in() -> None:
 def test_every_url_is_https() -> None:
     bad = [url for url in _all_urls() if not url.startswith("https://")]
     assert not bad
+
+
+# The keys as they were when the data moved from Python literals to TOML (compared then field by field).
+MEMBER_SLUGS = [
+    "enaa", "ocaji", "ecfa", "josa", "mofa", "fsa", "meti", "doyukai", "jica", "jbic",
+    "jpf", "shokochukin", "zenginkyo", "shokokai", "shinkin", "shinkumi", "nga", "chuokai", "smrj", "chusho",
+    "jmc", "keidanren", "joea", "jcci", "jfc", "sonpo", "jftc", "jetro", "nexi", "jata",
+]  # fmt: skip
+PROMOTION_WINDOWS = [
+    ("golgo13-manual", 10, date(2017, 6, 30), None),
+    ("tabireg", 20, None, None),
+    ("residence-registration", 30, None, None),
+    ("overseas-safety-website", 40, None, None),
+    ("safety-quiz", 50, date(2019, 4, 1), None),
+    ("safety-seminars", 60, None, None),
+    ("summer-safety-month", 70, date(2000, 7, 1), date(2000, 8, 31)),
+    ("awareness-flyer", 80, date(2024, 1, 31), None),
+]
+
+
+def test_member_slugs_are_those_the_network_has_always_used() -> None:
+    assert [organization.slug for organization in ORGANIZATIONS] == MEMBER_SLUGS
+
+
+def test_promotions_keep_their_order_and_windows() -> None:
+    found = [(p.slug, p.position, p.starts_on, p.ends_on) for p in PROMOTIONS]
+    assert found == PROMOTION_WINDOWS
+
+
+def test_summaries_keep_their_paragraphs_and_lose_the_surrounding_blank_lines() -> None:
+    first = MEETINGS[0]
+    assert first.summary_ja.count("\n\n") == first.summary_en.count("\n\n") == 1
+    texts = [text for meeting in MEETINGS for text in (meeting.summary_ja, meeting.summary_en)]
+    texts += [text for promotion in PROMOTIONS for text in (promotion.body_ja, promotion.body_en)]
+    assert all(text == text.strip() for text in texts)
+
+
+def test_the_first_plenary_links_the_network_page_and_the_launch_press_release() -> None:
+    assert [link.url for link in MEETINGS[0].links] == [
+        "https://www.anzen.mofa.go.jp/anzen_info/network.html",
+        "https://www.mofa.go.jp/mofaj/press/release/press4_003709.html",
+    ]
+
+
+def test_the_module_names_are_the_packaged_data_read_once() -> None:
+    data = packaged_network()
+    assert (data.network, data.organizations, data.promotions) == (NETWORK, ORGANIZATIONS, PROMOTIONS)
+    assert network.MEETINGS is data.meetings
+    assert packaged_network() is data
+    assert load_network(DATA_DIR) == data
+    with pytest.raises(AttributeError):
+        _ = network.NO_SUCH_NAME
+
+
+def test_the_packaged_folder_holds_exactly_the_data_files() -> None:
+    assert sorted(path.name for path in DATA_DIR.iterdir()) == sorted(DATA_FILES)
+
+
+# --- broken files: each names the file, the entry and the field ---------------------------------------------
+
+
+def _copy_with(tmp_path: Path, file: str, old: str, new: str) -> Path:
+    """A copy of the packaged data with the first `old` in `file` replaced by `new`."""
+    folder = tmp_path / "data"
+    shutil.copytree(DATA_DIR, folder)
+    path = folder / file
+    text = path.read_text(encoding="utf-8")
+    assert old in text, old  # the edit below must really happen
+    path.write_text(text.replace(old, new, 1), encoding="utf-8")
+    return folder
+
+
+ENAA_GREETING = 'greeting_ja = "エンジニアリング協会より'
+ENAA_CONTACT = 'contact_en = "Questions about this email: the department in charge of this email at the Engi'
+# (file, old text, new text, entry, field, part of the problem)
+BROKEN = {
+    "date-in-quotes": (
+        "meetings.toml", "held_on = 2016-09-27", 'held_on = "2016-09-27"',
+        "[[meetings]] #1 (plenary:1)", "held_on", "without quotes",
+    ),
+    "date-with-a-time": (
+        "meetings.toml", "held_on = 2016-09-27", "held_on = 2016-09-27T10:00:00",
+        "[[meetings]] #1 (plenary:1)", "held_on", "a TOML date",
+    ),
+    "unknown-field": (
+        "organizations.toml", ENAA_GREETING, ENAA_GREETING.replace("greeting", "greting"),
+        "[[members]] #1 (enaa)", "greting_ja", "unknown field",
+    ),
+    "misspelt-field-named-before-the-missing-one": (
+        "organizations.toml", ENAA_CONTACT, ENAA_CONTACT.replace("contact_en", "contact_eng"),
+        "[[members]] #1 (enaa)", "contact_eng", "unknown field",
+    ),
+    "duplicate-slug": (
+        "organizations.toml", 'slug = "ocaji"', 'slug = "enaa"',
+        "[[members]] #2 (enaa)", "slug", "'enaa' appears more than once",
+    ),
+    "member-takes-the-networks-slug": (
+        "organizations.toml", 'slug = "enaa"', 'slug = "network"',
+        "[[members]] #1 (network)", "slug", "appears more than once",
+    ),
+    "slug-with-capitals": (
+        "organizations.toml", 'slug = "enaa"', 'slug = "ENAA"',
+        "[[members]] #1 (ENAA)", "slug", "lower-case letters",
+    ),
+    "unknown-kind": (
+        "organizations.toml", 'kind = "association"', 'kind = "club"',
+        "[[members]] #1 (enaa)", "kind", "ministry, agency, association",
+    ),
+    "network-renamed": (
+        "organizations.toml", 'slug = "network"', 'slug = "secretariat"',
+        "[network]", "slug", "must be 'network'",
+    ),
+    "duplicate-meeting": (
+        "meetings.toml", "number = 2\n", "number = 1\n",
+        "[[meetings]] #2 (plenary:1)", "number", "'plenary:1' appears more than once",
+    ),
+    "unknown-format": (
+        "meetings.toml", 'format = "in_person"', 'format = "in person"',
+        "[[meetings]] #1 (plenary:1)", "format", "in_person, online, hybrid",
+    ),
+    "link-without-scheme": (
+        "meetings.toml", 'url = "https://www.mofa.go.jp/mofaj/press', 'url = "www.mofa.go.jp/mofaj/press',
+        "[[meetings]] #1 (plenary:1) link #2", "url", "http(s) URL",
+    ),
+    "true-is-no-number": (
+        "promotions.toml", "position = 10", "position = true",
+        "[[promotions]] #1 (golgo13-manual)", "position", "a whole number",
+    ),
+    "yearly-open-ended": (
+        "promotions.toml", "ends_on = 2000-08-31\n", "",
+        "[[promotions]] #7 (summer-safety-month)", "yearly", "both starts_on and ends_on",
+    ),
+    "window-backwards": (
+        "promotions.toml", "starts_on = 2024-01-31", "starts_on = 2024-01-31\nends_on = 2023-12-31",
+        "[[promotions]] #8 (awareness-flyer)", "ends_on", "before starts_on",
+    ),
+    "blank-title": (
+        "promotions.toml", 'title_en = "Tabireg, MOFA\'s travel registration"', 'title_en = "   "',
+        "[[promotions]] #2 (tabireg)", "title_en", "is empty",
+    ),
+}  # fmt: skip
+
+
+@pytest.mark.parametrize(("file", "old", "new", "entry", "field", "problem"), BROKEN.values(), ids=BROKEN)
+def test_a_broken_entry_names_file_entry_and_field(
+    tmp_path: Path, file: str, old: str, new: str, entry: str, field: str, problem: str
+) -> None:
+    folder = _copy_with(tmp_path, file, old, new)
+
+    with pytest.raises(NetworkDataError) as raised:
+        load_network(folder)
+
+    error = raised.value
+    assert isinstance(error, InvalidInput)
+    assert (error.source, error.entry, error.field) == (folder / file, entry, field)
+    assert problem in error.problem
+    assert str(error).startswith(f"{folder / file}: {entry}: {field}: ")
+    assert "\n" not in str(error)
+
+
+def test_a_missing_required_field_is_named(tmp_path: Path) -> None:
+    old = 'greeting_ja = "海外建設協会より'
+    folder = _copy_with(tmp_path, "organizations.toml", old, "# " + old)
+
+    with pytest.raises(NetworkDataError) as raised:
+        load_network(folder)
+
+    error = raised.value
+    assert (error.entry, error.field, error.problem) == (
+        "[[members]] #2 (ocaji)",
+        "greeting_ja",
+        "is missing",
+    )
+
+
+NOT_TOML = {
+    "no-such-day": ("held_on = 2017-06-30", "held_on = 2017-02-30", "held_on = 2017-02-30"),
+    "unclosed-quote": ('kind = "plenary"\nnumber = 2', 'kind = "plenary\nnumber = 2', 'kind = "plenary'),
+}
+
+
+@pytest.mark.parametrize(("old", "new", "quoted"), NOT_TOML.values(), ids=NOT_TOML)
+def test_a_file_that_is_not_toml_is_named_with_its_line(
+    tmp_path: Path, old: str, new: str, quoted: str
+) -> None:
+    folder = _copy_with(tmp_path, "meetings.toml", old, new)
+
+    with pytest.raises(NetworkDataError) as raised:
+        load_network(folder)
+
+    assert raised.value.source == folder / "meetings.toml"
+    assert "not valid TOML" in raised.value.problem
+    assert re.search(r"at line \d+", raised.value.problem)
+    assert raised.value.problem.endswith(quoted)
+
+
+def test_a_missing_file_is_named(tmp_path: Path) -> None:
+    folder = _copy_with(tmp_path, "promotions.toml", "[[promotions]]", "[[promotions]]")
+    (folder / "promotions.toml").unlink()
+
+    with pytest.raises(NetworkDataError) as raised:
+        load_network(folder)
+
+    assert (raised.value.source, raised.value.problem) == (folder / "promotions.toml", "no such file")
+
+
+def test_an_unknown_table_is_named(tmp_path: Path) -> None:
+    folder = _copy_with(tmp_path, "meetings.toml", "[[meetings]]", "[notes]\ntext = 'x'\n\n[[meetings]]")
+
+    with pytest.raises(NetworkDataError) as raised:
+        load_network(folder)
+
+    assert raised.value.problem.startswith("unknown table or key 'notes'")

@@ -1,14 +1,17 @@
-"""`outreach db` and `outreach seed`: the schema and the network"s data."""
+"""`outreach db` and `outreach seed`: the schema and the network's data."""
 
 from __future__ import annotations
 
 __all__ = ["db", "seed"]
 
 
+from pathlib import Path
+
 import click
 
 from outreach.cli.common import App, pass_app, reports_errors
-from outreach.seed import seed_network
+from outreach.network import DATA_FILES, load_network, packaged_network
+from outreach.seed import SeedReport, seed_network
 
 
 @click.group()
@@ -36,13 +39,39 @@ def db_status(app: App) -> None:
 
 
 @click.command()
+@click.option(
+    "--data",
+    "data_dir",
+    type=click.Path(exists=True, file_okay=False, path_type=Path),
+    help=f"A folder holding {', '.join(DATA_FILES)} to load instead of the packaged ones.",
+)
 @pass_app
 @reports_errors
-def seed(app: App) -> None:
-    """Load the network's 30 members, its meetings and the tools it promotes (idempotent)."""
+def seed(app: App, data_dir: Path | None) -> None:
+    """Load the network's members, meetings and promoted tools from its data files (idempotent).
+
+    Entries missing from the database are added, entries whose text changed in the files are updated, nothing
+    is deleted. A problem in a file is named (file, entry, field) and nothing is written.
+    """
+    # Every file is read and checked before the database is opened: a broken file changes nothing.
+    data = packaged_network() if data_dir is None else load_network(data_dir)
     with app.migrated_db().session() as session:
-        report = seed_network(session)
-    click.echo(
+        report = seed_network(session, data)
+    for line in _report_lines(report):
+        click.echo(line)
+
+
+def _report_lines(report: SeedReport) -> list[str]:
+    summary = (
         f"seeded: {report.organizations} organizations, {report.meetings} meetings, "
-        f"{report.promotions} promotions" + ("" if report.added else " (everything was already there)")
+        f"{report.promotions} promotions added, {report.updated} updated"
     )
+    if not report.added and not report.updated:
+        return [summary + " (everything was already there)"]
+    lines = [summary]
+    for table in ("organization", "meeting", "promotion"):
+        keys = [row.key for row in report.new if row.table == table]
+        if keys:
+            lines.append(f"  added {table}s: {', '.join(keys)}")
+    lines += [f"  updated {row.table} {row.key}: {', '.join(row.fields)}" for row in report.changed]
+    return lines
