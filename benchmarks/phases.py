@@ -15,16 +15,16 @@ from typing import Any
 import aiosmtplib
 from sqlalchemy import func, insert, select
 
+from outreach.composer import salutation, senders
 from outreach.config import load_settings
 from outreach.content import MeetingKey, find_meeting
 from outreach.db import Database
-from outreach.delivery import Worker, salutation, senders
 from outreach.issues import compose_issue, get_issue
 from outreach.message import MessageFactory, Personal
 from outreach.models import Delivery, Organization, Subscriber, SubscriberStatus, utcnow
 from outreach.render import Renderer
 from outreach.seed import seed_network
-from outreach.sending import start_send
+from outreach.usecases.sends import make_worker, start_send
 from subscribers.links import SignedLinks
 
 ISSUE_DATE = date(2026, 7, 15)  # in the summer safety month: every promotion is in the issue
@@ -76,7 +76,7 @@ def engine(count: int) -> dict[str, Any]:
     """The real thing: one worker process, its connection pool, rendering once per rendition."""
     settings = load_settings()
     db = Database(settings.database_url.reveal())
-    worker = Worker(db, settings, links=SignedLinks(settings))
+    worker = make_worker(db, settings, links=SignedLinks(settings))
     started = time.perf_counter()
     report = asyncio.run(worker.run(until_idle=True))
     seconds = time.perf_counter() - started

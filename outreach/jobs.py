@@ -31,6 +31,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, time, timedelta
 from typing import Any
 
+from outreach import states
 from outreach.calendar import JST, MonthlyMorning, format_jst
 from outreach.db import Database
 from outreach.issues import get_issue
@@ -217,8 +218,7 @@ async def _send_if_due(runtime: JobRuntime, issue_number: int, scheduled_for: da
         if reason is not None:
             return Outcome(RunResult.SKIPPED, reason)
         if issue.status == IssueStatus.SCHEDULED and late > runtime.grace:
-            issue.status = IssueStatus.DRAFT
-            issue.scheduled_at = None
+            states.miss(issue)
             return Outcome(
                 RunResult.MISSED,
                 f"issue No. {issue_number} was due at {format_jst(scheduled_for)}; the scheduler came to it "
@@ -259,8 +259,7 @@ async def _compose_and_send(runtime: JobRuntime, edition: Edition, due: datetime
         if news.empty:
             return Outcome(RunResult.SKIPPED, news.why_nothing())
         issue = compose_news(session, news, campaign=edition.campaign)
-        issue.status = IssueStatus.SCHEDULED
-        issue.scheduled_at = due
+        states.schedule(issue, at=due)
         number = issue.number
     account = await runtime.send(number)
     return Outcome(RunResult.OK, f"issue No. {number} composed ({_contents(news)}); {account}")

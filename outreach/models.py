@@ -114,7 +114,7 @@ class DeliveryStatus(enum.StrEnum):
     DEFERRED = "deferred"
     FAILED = "failed"
     BOUNCED = "bounced"
-    UNKNOWN = "unknown"  # claimed by a worker that died mid-send: it may or may not have gone out
+    UNKNOWN = "unknown"  # in flight when its worker died: held for staff to decide (resend or drop)
     CANCELLED = "cancelled"
 
 
@@ -302,6 +302,7 @@ class Delivery(Base):
     next_attempt_at: Mapped[datetime | None]
     claimed_by: Mapped[str | None] = mapped_column(String(100))
     claimed_at: Mapped[datetime | None]
+    claim_token: Mapped[str | None] = mapped_column(String(40))  # the claim that holds the row now
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 

@@ -6,7 +6,7 @@ __all__ = ["sample_values", "write_preview"]
 
 from pathlib import Path
 
-from outreach.delivery import salutation
+from outreach.composer import salutation
 from outreach.render import Rendition
 
 

@@ -22,7 +22,6 @@ __all__ = [
 import asyncio
 import contextlib
 import logging
-import os
 from collections.abc import Callable, Coroutine, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
@@ -35,11 +34,14 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.schedulers.base import STATE_RUNNING, BaseScheduler
 from apscheduler.triggers.base import BaseTrigger
 from apscheduler.triggers.date import DateTrigger
-from dotenv import dotenv_values
+from pydantic import Field
+from pydantic_settings import SettingsConfigDict
 from sqlalchemy import MetaData, select
 from sqlalchemy.exc import OperationalError
 
+from outreach import states
 from outreach.calendar import JST, MonthlyMorning, format_jst
+from outreach.config import EnvironmentModel, finite_number, read_environment, whole_number
 from outreach.db import Database
 from outreach.errors import InvalidInput, NotFound, OutreachError
 from outreach.issues import get_issue
@@ -87,56 +89,25 @@ class SchedulerSettings:
         return regular_editions(self.send_at) if self.regular else ()
 
 
-def _minutes(name: str, text: str) -> timedelta:
-    if not text.isdigit():
-        raise InvalidInput(f"{name} is a whole number of minutes; got {text!r}")
-    return timedelta(minutes=int(text))
+class _Environment(EnvironmentModel):
+    """The OUTREACH_SCHEDULER_* variables, validated by outreach's one settings reader."""
 
+    model_config = SettingsConfigDict(env_prefix="OUTREACH_SCHEDULER_")
 
-def _seconds(name: str, text: str) -> float:
-    try:
-        seconds = float(text)
-    except ValueError:
-        seconds = 0.0
-    if not 0.05 <= seconds <= 3600:
-        raise InvalidInput(f"{name} is a number of seconds from 0.05 to 3600; got {text!r}")
-    return seconds
-
-
-def _time_of_day(name: str, text: str) -> time:
-    try:
-        return time.fromisoformat(text)
-    except ValueError:
-        raise InvalidInput(f"{name} is a time of day such as 10:00; got {text!r}") from None
-
-
-def _switch(name: str, text: str) -> bool:
-    if text.lower() not in {"on", "off", "true", "false", "1", "0", "yes", "no"}:
-        raise InvalidInput(f"{name} is on or off; got {text!r}")
-    return text.lower() in {"on", "true", "1", "yes"}
+    grace: int = whole_number(120, 0, 10_080, of="minutes")
+    poll: float = finite_number(10, 0.05, 3600, of="seconds")
+    send_at: time = Field(time(10), description="a time of day such as 10:00")
+    regular: bool = Field(True, description="on or off")
 
 
 def load_scheduler_settings(
     environ: Mapping[str, str] | None = None, *, env_file: Path | None = Path(".env")
 ) -> SchedulerSettings:
     """Read the OUTREACH_SCHEDULER_* settings: the environment wins over `.env`, which wins over defaults."""
-    merged: dict[str, str | None] = {}
-    if env_file is not None and env_file.is_file():
-        merged.update(dotenv_values(env_file))
-    merged.update(os.environ if environ is None else environ)
-    defaults = SchedulerSettings()
-    readers: dict[str, tuple[str, Callable[[str, str], Any]]] = {
-        "grace": ("OUTREACH_SCHEDULER_GRACE", _minutes),
-        "poll": ("OUTREACH_SCHEDULER_POLL", _seconds),
-        "send_at": ("OUTREACH_SCHEDULER_SEND_AT", _time_of_day),
-        "regular": ("OUTREACH_SCHEDULER_REGULAR", _switch),
-    }
-    values = {
-        attribute: reader(name, text.strip())
-        for attribute, (name, reader) in readers.items()
-        if (text := merged.get(name))
-    }
-    return SchedulerSettings(**{**vars(defaults), **values})
+    env = read_environment(_Environment, environ, env_file=env_file)
+    return SchedulerSettings(
+        grace=timedelta(minutes=env.grace), poll=env.poll, send_at=env.send_at, regular=env.regular
+    )
 
 
 class BusinessMorningTrigger(BaseTrigger):  # type: ignore[misc]
@@ -333,9 +304,7 @@ def schedule_issue(db: Database, issue_number: int, at: datetime, *, now: dateti
         planned = book.add_send(issue_number, at)
         try:
             with db.session() as session:
-                issue = get_issue(session, issue_number)
-                issue.status = IssueStatus.SCHEDULED
-                issue.scheduled_at = at
+                states.schedule(get_issue(session, issue_number), at=at)
         except BaseException:
             book.remove(planned.id)
             raise
@@ -362,8 +331,7 @@ def cancel_job(db: Database, job_id: str, *, recurring: Sequence[Edition] = regu
     with db.session() as session:
         issue = get_issue(session, number)
         if issue.status == IssueStatus.SCHEDULED:
-            issue.status = IssueStatus.DRAFT
-            issue.scheduled_at = None
+            states.unschedule(issue)
     return f"cancelled the send of issue No. {number}; it is a draft again"
 
 

@@ -44,6 +44,7 @@ from sqlalchemy.orm import Session, selectinload
 from outreach.errors import InvalidInput, NotFound
 from outreach.i18n import LANGUAGES
 from outreach.models import Organization, Subscriber, SubscriberStatus, SubscriberTopic, Topic
+from outreach.outbox import cancel_subscriber_rows
 from subscribers.consent import ConsentSource, Origin, record
 from subscribers.directory import organization_or_none
 from subscribers.roster import RosterRow
@@ -272,6 +273,10 @@ def unsubscribe(session: Session, subscriber_id: int, origin: Origin, *, now: da
         subscriber.status = SubscriberStatus.UNSUBSCRIBED
         subscriber.unsubscribed_at = subscriber.updated_at = now
         record(session, subscriber, "unsubscribed", origin, now=now, detail=detail)
+    # Final at once: nothing queued, deferred or claimed for them goes out any more (again: a no-op).
+    cancel_subscriber_rows(
+        session, subscriber.id, reason=f"the subscriber unsubscribed ({origin.source})", now=now
+    )
     return _view(subscriber)
 
 

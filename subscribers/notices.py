@@ -19,8 +19,8 @@ from email.policy import SMTP
 from email.utils import format_datetime, make_msgid
 from zoneinfo import ZoneInfo
 
+from outreach.composer import senders
 from outreach.config import Settings
-from outreach.delivery import senders
 from outreach.errors import RelayUnavailable
 from outreach.mailer import ConnectionLost, Mailer, SmtpReply, make_mailer
 from outreach.message import clean_header_text

@@ -21,9 +21,9 @@ from sqlalchemy import select
 from outreach.config import Settings, SmtpRelay
 from outreach.content import MeetingKey, find_meeting
 from outreach.db import Database
-from outreach.delivery import IssueSender, SendRun
 from outreach.issues import compose_issue, get_issue, issue_topics
 from outreach.models import Subscriber, SubscriberStatus, Topic, utcnow
+from outreach.usecases.sends import SendRun, send_now
 from subscribers.consent import ConsentSource, Origin
 from subscribers.lifecycle import Details, Preferences, confirm_subscription
 from subscribers.links import SignedLinks
@@ -111,10 +111,10 @@ def _send_issue(db: Database, settings: Settings) -> tuple[int, set[Topic], Send
         number = issue.number
     with db.session() as session:
         topics = issue_topics(get_issue(session, number))
-    sender = IssueSender(db, settings, links=SignedLinks(settings))
+    sending = send_now(db, settings, number, links=SignedLinks(settings))
     # Playwright's sync API owns this thread's event loop: the engine gets a thread and a loop of its own.
     with ThreadPoolExecutor(max_workers=1) as pool:
-        run = pool.submit(asyncio.run, sender.send(number)).result(timeout=120)
+        run = pool.submit(asyncio.run, sending).result(timeout=120)
     return number, topics, run
 
 

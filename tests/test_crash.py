@@ -19,7 +19,7 @@ from outreach.db import Database
 from outreach.issues import compose_issue
 from outreach.models import Delivery, DeliveryStatus, Subscriber, SubscriberStatus, utcnow
 from outreach.reports import unknown_fates
-from outreach.sending import start_send
+from outreach.usecases.sends import start_send
 from tests.smtp_server import SmtpServer
 
 CONNECTIONS = 2

@@ -13,11 +13,11 @@ from sqlalchemy import select
 from outreach.config import Settings, SmtpRelay
 from outreach.content import MeetingKey, find_meeting
 from outreach.db import Database
-from outreach.delivery import DeliveryOptions, IssueSender, SendRun
 from outreach.errors import RelayUnavailable
 from outreach.issues import compose_issue, get_issue
 from outreach.mailer import SmtpMailer
 from outreach.models import Delivery, DeliveryAttempt, DeliveryStatus, IssueStatus, Organization
+from outreach.usecases.sends import DeliveryOptions, SendRun, send_now
 from subscribers.directory import add_subscriber, organization_or_none
 from subscribers.links import SignedLinks
 from tests.smtp_server import SmtpServer, free_port
@@ -53,14 +53,16 @@ def _send(
     db: Database, settings: Settings, server_port: int, number: int, *, batch_size: int = 100
 ) -> SendRun:
     relay = SmtpRelay(host="127.0.0.1", port=server_port, security="none")
-    sender = IssueSender(
-        db,
-        replace(settings, smtp=relay),
-        mailer=SmtpMailer(relay, timeout=10),
-        links=SignedLinks(settings),
-        options=DeliveryOptions(batch_size=batch_size),
+    return asyncio.run(
+        send_now(
+            db,
+            replace(settings, smtp=relay),
+            number,
+            mailer=SmtpMailer(relay),
+            links=SignedLinks(settings),
+            options=DeliveryOptions(batch_size=batch_size),
+        )
     )
-    return asyncio.run(sender.send(number))
 
 
 def _states(db: Database) -> dict[str, tuple[DeliveryStatus, int | None, int]]:
@@ -144,7 +146,7 @@ def test_a_5xx_fails_one_recipient_a_4xx_defers_another_and_the_send_goes_on(
     run = _send(ready, settings, smtp_server.port, number, batch_size=1)
 
     states = _states(ready)
-    assert states["b.suzuki@example.jp"] == (DeliveryStatus.FAILED, 550, 1)
+    assert states["b.suzuki@example.jp"] == (DeliveryStatus.BOUNCED, 550, 1)
     assert states["c.smith@example.com"] == (DeliveryStatus.DEFERRED, 451, 1)
     assert states["a.tanaka@example.jp"] == (DeliveryStatus.SENT, 250, 1)
     assert states["d.yamada@example.jp"] == (DeliveryStatus.SENT, 250, 1)

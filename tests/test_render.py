@@ -15,10 +15,10 @@ import lxml.html
 import pytest
 from sqlalchemy import select
 
+from outreach.composer import senders
 from outreach.config import Settings
 from outreach.content import MeetingKey, find_meeting
 from outreach.db import Database
-from outreach.delivery import senders
 from outreach.errors import InvalidInput
 from outreach.i18n import load_catalog
 from outreach.issues import compose_issue, get_issue

@@ -11,10 +11,9 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import select, update
 
-from outreach.config import Settings, SmtpRelay
+from outreach.config import Settings, SmtpRelay, SmtpTimeouts
 from outreach.content import MeetingKey, find_meeting
 from outreach.db import Database
-from outreach.delivery import IssueSender, Worker
 from outreach.errors import InvalidInput, RelayUnavailable
 from outreach.issues import compose_issue, get_issue
 from outreach.lanes import Lane, lanes_for
@@ -29,8 +28,17 @@ from outreach.models import (
     Topic,
 )
 from outreach.ratelimit import RateLimits
-from outreach.sending import cancel_send, pause_send, resume_send, retry_send, start_send
 from outreach.smtp import SmtpConnection
+from outreach.usecases.sends import (
+    cancel_send,
+    make_worker,
+    pause_send,
+    resume_send,
+    retry_send,
+    send_now,
+    start_send,
+)
+from outreach.worker import Worker
 from subscribers.links import SignedLinks
 from tests.smtp_server import SmtpServer, free_port
 
@@ -59,7 +67,7 @@ def _lanes(server: SmtpServer, count: int = 1, *, timeout: float = 10.0) -> list
     relay = SmtpRelay("127.0.0.1", server.port, "none")
     return [
         Lane(
-            lambda: SmtpConnection(relay, timeout=timeout),
+            lambda: SmtpConnection(relay, timeouts=SmtpTimeouts(*([timeout] * 5))),
             RateLimits(rate=None, per_hour=None, domain_rates={}),
         )
         for _ in range(count)
@@ -67,7 +75,7 @@ def _lanes(server: SmtpServer, count: int = 1, *, timeout: float = 10.0) -> list
 
 
 def _run(db: Database, settings: Settings, lanes: list[Lane], *, clock: datetime | None = None) -> Worker:
-    worker = Worker(db, settings, links=SignedLinks(settings), lanes=lanes, clock=lambda: clock or NOW)
+    worker = make_worker(db, settings, links=SignedLinks(settings), lanes=lanes, clock=lambda: clock or NOW)
     try:
         asyncio.run(worker.run(until_idle=True))
     finally:
@@ -76,7 +84,7 @@ def _run(db: Database, settings: Settings, lanes: list[Lane], *, clock: datetime
 
 
 def _worker(db: Database, settings: Settings, server: SmtpServer) -> Worker:
-    return Worker(db, settings, links=SignedLinks(settings), lanes=_lanes(server), clock=lambda: NOW)
+    return make_worker(db, settings, links=SignedLinks(settings), lanes=_lanes(server), clock=lambda: NOW)
 
 
 def _pausing_after_3(db: Database, settings: Settings, server: SmtpServer) -> Settings:
@@ -161,7 +169,7 @@ def test_every_kind_of_fault_ends_in_the_right_state_with_the_right_attempts(
     _run(seeded_db, settings, _lanes(smtp_server, timeout=0.5))
 
     ledger = _ledger(seeded_db)
-    assert ledger[refused] == (DeliveryStatus.FAILED, 550, 1)
+    assert ledger[refused] == (DeliveryStatus.BOUNCED, 550, 1)  # 5.1.1: the address does not exist
     assert ledger[busy] == (DeliveryStatus.DEFERRED, 451, 1)
     assert ledger[dropped] == (DeliveryStatus.SENT, 250, 2)
     assert ledger[slow] == (DeliveryStatus.SENT, 250, 2)
@@ -180,17 +188,19 @@ def test_every_kind_of_fault_ends_in_the_right_state_with_the_right_attempts(
             (DeliveryStatus.DEFERRED, None),
             (DeliveryStatus.SENT, 250),
         ]
-        bounced = session.scalars(select(Subscriber.bounce_count).where(Subscriber.email == refused)).one()
-        assert bounced == 1
+        bounced = session.execute(
+            select(Subscriber.status, Subscriber.bounce_count).where(Subscriber.email == refused)
+        ).one()
+        assert tuple(bounced) == (SubscriberStatus.BOUNCED, 1)  # a hard bounce ends it at once
         assert get_issue(session, 1).status == IssueStatus.SENDING  # two rows wait for their retry
 
 
-def test_a_deferred_recipient_fails_after_the_deadline_and_a_5xx_bounces_at_the_limit(
+def test_a_deferred_recipient_fails_after_the_deadline_and_a_soft_bounce_counts_to_the_limit(
     seeded_db: Database, settings: Settings, smtp_server: SmtpServer
 ) -> None:
     busy, refused = _subscribers(seeded_db, 2)
     smtp_server.handler.data_replies[busy] = "421 4.3.2 system not accepting network messages"
-    smtp_server.handler.rcpt_replies[refused] = "550 5.1.1 user unknown"
+    smtp_server.handler.rcpt_replies[refused] = "552 5.2.2 mailbox full"
     settings = replace(settings, delivery=replace(settings.delivery, bounce_limit=1))
     _issue(seeded_db)
     _run(seeded_db, settings, _lanes(smtp_server))
@@ -258,11 +268,9 @@ def test_staff_pause_and_cancel_stop_a_send(
     _issue(seeded_db)
     with seeded_db.session() as session:
         pause_send(session, 1)
-    sender = IssueSender(
-        seeded_db, settings, links=SignedLinks(settings), mailer=_lanes(smtp_server)[0].open_mailer()
-    )
+    mailer = _lanes(smtp_server)[0].open_mailer()
     with pytest.raises(InvalidInput, match="paused"):
-        asyncio.run(sender.send(1))
+        asyncio.run(send_now(seeded_db, settings, 1, links=SignedLinks(settings), mailer=mailer))
 
     with seeded_db.session() as session:
         assert cancel_send(session, 1) == 4
@@ -420,7 +428,7 @@ def test_a_worker_runs_again_once_its_relay_is_back(
     _issue(seeded_db)
     down = SmtpRelay("127.0.0.1", free_port(), "none")
     limits = RateLimits(rate=None, per_hour=None, domain_rates={})
-    worker = Worker(
+    worker = make_worker(
         seeded_db, settings, links=SignedLinks(settings), lanes=[Lane(lambda: SmtpConnection(down), limits)]
     )
     try:
@@ -445,7 +453,7 @@ def test_a_long_running_worker_takes_over_the_rows_of_a_worker_that_died_for_goo
             update(Delivery).values(status=DeliveryStatus.SENDING, claimed_by="gone", claimed_at=NOW)
         )
     now = [NOW]
-    worker = Worker(
+    worker = make_worker(
         seeded_db, settings, links=SignedLinks(settings), lanes=_lanes(smtp_server), clock=lambda: now[0]
     )
 

@@ -14,9 +14,9 @@ import click
 
 from outreach.cli.common import App, pass_app, reports_errors
 from outreach.config import Settings
-from outreach.delivery import Worker
 from outreach.errors import RelayUnavailable
-from outreach.sending import cancel_send, pause_send, resume_send, retry_send
+from outreach.usecases.sends import cancel_send, make_worker, pause_send, resume_send, retry_send
+from outreach.worker import Worker
 from subscribers.links import SignedLinks
 
 log = logging.getLogger("outreach.worker")
@@ -87,13 +87,16 @@ def worker(app: App, name: str | None, connections: int | None, once: bool) -> N
     if connections:
         settings = replace(settings, delivery=replace(settings.delivery, connections=connections))
     db = app.migrated_db()
-    running = Worker(db, settings, links=SignedLinks(settings), name=name)
+    running = make_worker(db, settings, links=SignedLinks(settings), name=name)
     click.echo(f"worker {running.name}: {len(running.lanes)} connection(s) to {_destination(settings)}")
     try:
         asyncio.run(_serve(running, once=once))
     finally:
         running.close()
-    click.echo(f"worker {running.name} stopped: {dict(running.report.outcomes) or 'nothing sent'}")
+    report = running.report
+    click.echo(f"worker {running.name} stopped: {dict(report.outcomes) or 'nothing sent'}")
+    if report.lost:
+        click.echo(f"  it lost {report.lost} rows to another worker or a cancellation and did not send them")
 
 
 def _destination(settings: Settings) -> str:

@@ -16,18 +16,18 @@ from typing import Any
 
 import click
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
-from sqlalchemy import select
 
-from outreach import content, issues, reports
+from outreach import issues, reports
 from outreach.cli.common import App, echo_json, pass_app, reports_errors
-from outreach.delivery import DeliveryOptions, IssueSender, SendRun, WorkerBusy, senders
-from outreach.models import DeliveryStatus, Issue, IssueStatus, utcnow
+from outreach.cli.drafts import print_drafted
+from outreach.composer import senders
+from outreach.models import DeliveryStatus, utcnow
 from outreach.network import NETWORK_SLUG
 from outreach.outbox import OPEN_STATES
-from outreach.preview import write_preview
 from outreach.render import Renderer
-from outreach.sending import start_send
-from subscribers.directory import find_organization
+from outreach.usecases import drafts
+from outreach.usecases.sends import DeliveryOptions, SendRun, send_now, start_for_workers
+from outreach.worker import WorkerBusy
 from subscribers.links import SignedLinks
 
 _WAITING = {str(state) for state in OPEN_STATES}
@@ -59,28 +59,16 @@ def issue_compose(
     charset: str,
 ) -> None:
     """Create a draft issue from meeting outcomes and the promotions active on its date."""
-    keys = [content.MeetingKey.parse(key) for key in meeting_keys]
+    draft = drafts.NewDraft(
+        meetings=meeting_keys,
+        issue_date=issue_date.date() if issue_date else None,
+        subject_ja=subject,
+        subject_en=subject_en,
+        charset=charset,
+    )
     with app.migrated_db().session() as session:
-        composed = issues.compose_issue(
-            session,
-            meetings=[content.find_meeting(session, key) for key in keys],
-            issue_date=issue_date.date() if issue_date else None,
-            subject_ja=subject,
-            subject_en=subject_en,
-            charset=charset,
-        )
-        _print_issue(composed)
-
-
-def _print_issue(item: Issue) -> None:
-    click.echo(f"issue No. {item.number} ({item.status}, {item.issue_date}, {item.charset})")
-    click.echo(f"  subject (ja): {item.subject_ja}")
-    click.echo(f"  subject (en): {item.subject_en}")
-    for section in item.items:
-        if section.meeting is not None:
-            click.echo(f"  - meeting {section.meeting.key} ({section.meeting.held_on})")
-        elif section.promotion is not None:
-            click.echo(f"  - promotion {section.promotion.slug}")
+        composed = drafts.compose(session, draft, renderer=Renderer(sender=senders(app.settings)))
+        print_drafted(composed)
 
 
 @issue.command("list")
@@ -89,7 +77,7 @@ def _print_issue(item: Issue) -> None:
 def issue_list(app: App) -> None:
     """List the issues."""
     with app.migrated_db().session() as session:
-        for item in session.scalars(select(Issue).order_by(Issue.number)):
+        for item in drafts.list_issues(session):
             click.echo(f"No. {item.number:<4} {item.issue_date}  {item.status:<9} {item.subject_ja}")
 
 
@@ -104,12 +92,17 @@ def issue_list(app: App) -> None:
 def issue_preview(app: App, number: int, org_slug: str, lang: str, out: Path, as_text: bool) -> None:
     """Write what a recipient of ORG sees, with sample personal parts."""
     with app.migrated_db().session() as session:
-        organization = find_organization(session, org_slug)
-        rendition = Renderer(sender=senders(app.settings)).render(
-            issues.get_issue(session, number), organization, lang
+        written = drafts.preview(
+            session,
+            number,
+            organization=org_slug,
+            language=lang,
+            out=out,
+            renderer=Renderer(sender=senders(app.settings)),
+            base_url=app.settings.base_url,
+            text=as_text,
         )
-    write_preview(rendition, out, base_url=app.settings.base_url, text=as_text)
-    click.echo(f"wrote {out} ({org_slug}, {lang}): subject {rendition.subject}")
+    click.echo(f"wrote {written.path} ({org_slug}, {lang}): subject {written.subject}")
 
 
 @issue.command("send")
@@ -141,27 +134,23 @@ def issue_send(app: App, number: int, batch_size: int | None, detach: bool, prog
 
 def _start_only(app: App, number: int) -> None:
     with app.migrated_db().session() as session:
-        item = issues.get_issue(session, number)
-        added = (
-            start_send(session, item, now=utcnow())
-            if item.status in (IssueStatus.DRAFT, IssueStatus.SCHEDULED)
-            else 0
-        )
-        state = item.status
+        state, added = start_for_workers(session, number, now=utcnow())
     click.echo(f"issue No. {number} is {state}; {added} recipients queued for the workers")
 
 
 def send_issue(app: App, number: int, *, batch_size: int | None = None, progress: bool = False) -> SendRun:
     db = app.migrated_db()
     with _progress_bar(enabled=progress) as on_progress:
-        sender = IssueSender(
-            db,
-            app.settings,
-            links=SignedLinks(app.settings),
-            options=DeliveryOptions(batch_size=batch_size),
-            on_progress=on_progress,
+        return asyncio.run(
+            send_now(
+                db,
+                app.settings,
+                number,
+                links=SignedLinks(app.settings),
+                options=DeliveryOptions(batch_size=batch_size),
+                on_progress=on_progress,
+            )
         )
-        return asyncio.run(sender.send(number))
 
 
 @contextmanager

@@ -30,7 +30,7 @@ from outreach.calendar import JST, format_jst, holiday_name, next_business_morni
 from outreach.cli.common import App, pass_app, reports_errors
 from outreach.cli.content import _parse_link, _read_text
 from outreach.cli.issues import send_issue
-from outreach.delivery import SendRun, Worker, senders
+from outreach.composer import senders
 from outreach.errors import InvalidInput, RelayUnavailable
 from outreach.jobs import JobRuntime, SendIssue
 from outreach.models import Issue, JobRun, Organization, utcnow
@@ -45,6 +45,7 @@ from outreach.scheduler import (
     load_scheduler_settings,
     schedule_issue,
 )
+from outreach.usecases.sends import SendRun, make_worker, start_for_workers
 from subscribers.links import SignedLinks
 
 # The renditions that `meeting publish` previews: the network's own, in both languages, and two members'.
@@ -58,10 +59,15 @@ def _describe_run(run: SendRun) -> str:
     return f"issue No. {run.issue_number} to {run.destination}: {run.enqueued} queued; this run: {tried}"
 
 
-def send_with(app: App) -> SendIssue:
-    """The scheduler's send: what `outreach issue send N` does, run on a thread of its own."""
+def send_with(app: App, *, resident_worker: bool = False) -> SendIssue:
+    """The scheduler's send: what `outreach issue send N` does, run on a thread of its own; beside a resident
+    worker (`scheduler --with-worker`), only the start of the send, which that worker then delivers."""
 
     async def send(issue_number: int) -> str:
+        if resident_worker:
+            with app.migrated_db().session() as session:
+                state, added = start_for_workers(session, issue_number, now=utcnow())
+            return f"issue No. {issue_number} is {state}: {added} recipients queued for the resident worker"
         run = await asyncio.to_thread(send_issue, app, issue_number)
         return _describe_run(run)
 
@@ -76,7 +82,7 @@ def delivery_loop(app: App) -> DeliveryLoop:
     """What `outreach worker` does, beside the scheduler: deliver every issue being sent until stopped."""
 
     async def deliver(stop: asyncio.Event) -> None:
-        worker = Worker(app.migrated_db(), app.settings, links=SignedLinks(app.settings))
+        worker = make_worker(app.migrated_db(), app.settings, links=SignedLinks(app.settings))
         log = logging.getLogger("outreach.worker")
         log.info("delivering as worker %s", worker.name)
         try:
@@ -316,7 +322,7 @@ def scheduler_command(app: App, with_worker: bool) -> None:
     """Run the scheduler in the foreground until SIGTERM or Ctrl-C; on PostgreSQL, run several."""
     db = app.migrated_db()
     settings = load_scheduler_settings()
-    runtime = JobRuntime(db=db, send=send_with(app), grace=settings.grace)
+    runtime = JobRuntime(db=db, send=send_with(app, resident_worker=with_worker), grace=settings.grace)
     worker = delivery_loop(app) if with_worker else None
     _log_to_stdout()
     logging.getLogger("outreach.scheduler").info(

@@ -11,9 +11,9 @@ from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
 
+from outreach.composer import senders
 from outreach.config import Settings, load_settings
 from outreach.db import Database
-from outreach.delivery import senders
 from outreach.mailer import Mailer, make_mailer
 from outreach.render import Renderer
 from subscribers.notices import Notices

@@ -1,0 +1,141 @@
+"""The composer: each claimed row's message, from renditions rendered once per (issue, organization,
+language) and the few personal parts stamped in per recipient (salutation, address, signed links), signed
+with DKIM when it is set up."""
+
+from __future__ import annotations
+
+__all__ = ["Built", "Composer", "salutation", "senders"]
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import selectinload
+
+from outreach.config import Settings
+from outreach.db import Database
+from outreach.dkim import DkimSigner
+from outreach.links import PersonalLinks
+from outreach.message import MessageFactory, Personal
+from outreach.models import Issue, IssueItem, Organization, utcnow
+from outreach.network import NETWORK_SLUG
+from outreach.outbox import Claimed
+from outreach.render import Renderer, Sender
+
+
+def salutation(language: str, *, company: str, name: str) -> str:
+    if language == "ja":
+        if name:
+            return f"{company} {name}様".strip()
+        return f"{company} ご担当者様".strip()
+    if name:
+        return f"Dear {name}" + (f" ({company})" if company else "")
+    return f"Dear {company} team" if company else "Dear subscriber"
+
+
+def senders(settings: Settings) -> dict[str, Sender]:
+    return {
+        "ja": Sender(settings.sender_name_ja, settings.sender_address, settings.postal_address_ja),
+        "en": Sender(settings.sender_name_en, settings.sender_address, settings.postal_address_en),
+    }
+
+
+@dataclass(frozen=True)
+class Built:
+    """A message ready for the relay, its Message-ID, and a label naming it in the local outbox."""
+
+    message: bytes
+    message_id: str
+    label: str
+
+
+@dataclass(frozen=True)
+class _Rendition:
+    factory: MessageFactory
+    slug: str
+    number: int
+
+
+class Composer:
+    """Builds the messages of claimed rows; raises OutreachError when a rendition cannot be built."""
+
+    def __init__(
+        self,
+        db: Database,
+        settings: Settings,
+        *,
+        links: PersonalLinks,
+        renderer: Renderer | None = None,
+        clock: Callable[[], datetime] = utcnow,
+    ) -> None:
+        self.db = db
+        self.settings = settings
+        self.links = links
+        self.renderer = renderer or Renderer(sender=senders(settings))
+        self.clock = clock
+        self.dkim = DkimSigner.from_settings(settings)
+        self._domain = settings.sender_address.rpartition("@")[2]
+        self._renditions: dict[tuple[int, int | None, str], _Rendition] = {}
+        self._organizations: dict[int, Organization] = {}
+        self._issues: dict[int, Issue] = {}
+
+    def build(self, row: Claimed, *, eight_bit: bool) -> Built:
+        rendition = self._rendition(row.issue_id, row.organization_id, row.language)
+        links = self.links.for_subscriber(row.subscriber_id, row.language)
+        # The same on a resend, so that a reader's mail client can drop the second copy.
+        message_id = f"<outreach.{rendition.number}.{row.id}@{self._domain}>"
+        personal = Personal(
+            email=row.email,
+            display_name=row.name or row.company,
+            message_id=message_id,
+            salutation=salutation(row.language, company=row.company, name=row.name),
+            unsubscribe_url=links.unsubscribe_url,
+            unsubscribe_mailto=links.unsubscribe_mailto,
+            preferences_url=links.preferences_url,
+        )
+        message = rendition.factory.build(personal, now=self.clock(), eight_bit=eight_bit)
+        if self.dkim is not None:
+            message = self.dkim.sign(message)
+        label = f"issue-{rendition.number:04d}/{rendition.slug}/{row.id:08d}-{row.email}"
+        return Built(message, message_id, label)
+
+    def describe(self, row: Claimed) -> str:
+        """Which rendition a row uses, for a message that says why it could not be built."""
+        organization = self._organizations.get(row.organization_id or -1)
+        slug = organization.slug if organization is not None else NETWORK_SLUG
+        return f"the {slug} rendition ({row.language})"
+
+    def forget(self, issue_id: int) -> None:
+        """Drop an issue's renditions (its send is over): a long-running worker does not grow."""
+        self._issues.pop(issue_id, None)
+        self._renditions = {key: value for key, value in self._renditions.items() if key[0] != issue_id}
+
+    def _issue(self, issue_id: int) -> Issue:
+        if issue_id not in self._issues:
+            with self.db.session() as session:
+                self._issues[issue_id] = session.scalars(
+                    select(Issue)
+                    .where(Issue.id == issue_id)
+                    .options(selectinload(Issue.items).selectinload(IssueItem.meeting))
+                    .options(selectinload(Issue.items).selectinload(IssueItem.promotion))
+                ).one()
+                if not self._organizations:
+                    self._organizations = {org.id: org for org in session.scalars(select(Organization))}
+        return self._issues[issue_id]
+
+    def _rendition(self, issue_id: int, organization_id: int | None, language: str) -> _Rendition:
+        key = (issue_id, organization_id, language)
+        if key not in self._renditions:
+            issue = self._issue(issue_id)
+            network = next(org for org in self._organizations.values() if org.slug == NETWORK_SLUG)
+            organization = self._organizations.get(organization_id or -1, network)
+            sender = self.renderer.sender[language]
+            factory = MessageFactory(
+                self.renderer.render(issue, organization, language),
+                sender_name=sender.name,
+                sender_address=sender.address,
+                list_id=self.settings.list_id,
+            )
+            self._renditions[key] = _Rendition(factory, organization.slug, issue.number)
+        return self._renditions[key]

@@ -1,0 +1,237 @@
+"""Fenced claims: a worker takes due rows under a claim token, renews its lease on them, gives them back.
+
+Every claim carries its owner and a token of its own. A worker sends a row only while its last renewal, which
+matches on that token, is fresh; another worker that takes over a stale claim writes a new token, so the one
+that stalled can neither send those rows nor write their outcome when it wakes up.
+
+At claim time, a row whose subscriber is no longer active, or no longer wants any topic of the issue, is
+cancelled with the reason instead of being claimed.
+"""
+
+from __future__ import annotations
+
+__all__ = ["Claimed", "claim_rows", "new_token", "release_rows", "renew_claims", "stale_claims"]
+
+import secrets
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import ColumnElement, case, or_, select, update
+from sqlalchemy.orm import Session, selectinload
+
+from outreach.issues import issue_topics
+from outreach.models import (
+    Delivery,
+    DeliveryAttempt,
+    DeliveryStatus,
+    Issue,
+    IssueItem,
+    Subscriber,
+    SubscriberStatus,
+)
+from outreach.outbox.queue import sending_issues, wants
+
+
+@dataclass(frozen=True)
+class Claimed:
+    """A ledger row a worker holds under `token`, with what it needs to build the message."""
+
+    id: int
+    issue_id: int
+    subscriber_id: int
+    organization_id: int | None
+    language: str
+    email: str
+    name: str
+    company: str
+    attempts: int
+    created_at: datetime
+    token: str
+
+
+def new_token() -> str:
+    return secrets.token_hex(12)
+
+
+def claim_rows(
+    session: Session, *, worker: str, limit: int, now: datetime, issue_id: int | None
+) -> list[Claimed]:
+    """Take up to `limit` due rows of issues being sent; on PostgreSQL, workers skip each other's rows.
+
+    Issue by issue, queued rows first and then deferred ones whose time has come, each a range of the
+    (issue_id, status, id) index: a claim costs the same at the end of a million-row send as at its start.
+    """
+    token = new_token()
+    claimed: list[Claimed] = []
+    for sending in sending_issues(session, issue_id):
+        eligible = _eligible(session, sending)
+        for status in (DeliveryStatus.QUEUED, DeliveryStatus.DEFERRED):
+            while len(claimed) < limit:
+                taken, refused = _claim_some(
+                    session, sending, status, eligible, limit=limit - len(claimed), now=now, token=token
+                )
+                _take(session, taken, worker=worker, token=token, now=now)
+                _cancel_refused(session, refused, now)
+                claimed += taken
+                if not refused:  # else look again: refused rows left room in the batch
+                    break
+    return claimed
+
+
+def _take(session: Session, rows: list[Claimed], *, worker: str, token: str, now: datetime) -> None:
+    if rows:
+        session.execute(
+            update(Delivery)
+            .where(Delivery.id.in_([row.id for row in rows]))
+            .values(status=DeliveryStatus.SENDING, claimed_by=worker, claimed_at=now, claim_token=token)
+            .execution_options(synchronize_session=False)
+        )
+
+
+def _eligible(session: Session, issue_id: int) -> ColumnElement[int]:
+    """1 for a subscriber who may be sent this issue now: active, and wanting one of its topics."""
+    issue = session.scalars(
+        select(Issue)
+        .where(Issue.id == issue_id)
+        .options(selectinload(Issue.items).selectinload(IssueItem.meeting))
+        .options(selectinload(Issue.items).selectinload(IssueItem.promotion))
+    ).one()
+    return case(
+        (Subscriber.status == SubscriberStatus.ACTIVE, case((wants(issue_topics(issue)), 1), else_=0)),
+        else_=0,
+    )
+
+
+def _claim_some(
+    session: Session,
+    issue_id: int,
+    status: DeliveryStatus,
+    eligible: ColumnElement[int],
+    *,
+    limit: int,
+    now: datetime,
+    token: str,
+) -> tuple[list[Claimed], dict[int, str]]:
+    """Due rows in id order, locked; those whose subscriber may no longer get the issue come back refused."""
+    query = (
+        select(
+            Delivery.id,
+            Delivery.issue_id,
+            Delivery.subscriber_id,
+            Delivery.organization_id,
+            Delivery.language,
+            Delivery.email,
+            Subscriber.name,
+            Subscriber.company,
+            Delivery.attempts,
+            Delivery.created_at,
+            Subscriber.status,
+            eligible.label("eligible"),
+        )
+        .join(Subscriber, Subscriber.id == Delivery.subscriber_id)
+        .where(Delivery.issue_id == issue_id, Delivery.status == status)
+    )
+    if status == DeliveryStatus.DEFERRED:
+        query = query.where(or_(Delivery.next_attempt_at.is_(None), Delivery.next_attempt_at <= now))
+    rows = session.execute(
+        query.order_by(Delivery.id).limit(limit).with_for_update(skip_locked=True, of=Delivery)
+    ).all()
+    taken = [_claimed(row, token) for row in rows if row.eligible]
+    refused = {row.id: _refusal(row.status) for row in rows if not row.eligible}
+    return taken, refused
+
+
+def _claimed(row: Any, token: str) -> Claimed:
+    return Claimed(
+        row.id, row.issue_id, row.subscriber_id, row.organization_id, row.language, row.email,
+        row.name, row.company, row.attempts, row.created_at, token,
+    )  # fmt: skip
+
+
+def _refusal(status: SubscriberStatus) -> str:
+    if status == SubscriberStatus.ACTIVE:
+        return "not sent: the subscriber no longer wants this issue's topics"
+    return f"not sent: the subscriber is {status}"
+
+
+def _cancel_refused(session: Session, refused: dict[int, str], now: datetime) -> None:
+    if not refused:
+        return
+    session.execute(
+        update(Delivery),
+        [
+            {
+                "id": i,
+                "status": DeliveryStatus.CANCELLED,
+                "smtp_code": None,
+                "smtp_reply": why,
+                "updated_at": now,
+            }
+            for i, why in refused.items()
+        ],
+    )
+    session.add_all(
+        DeliveryAttempt(delivery_id=i, attempted_at=now, outcome=DeliveryStatus.CANCELLED, smtp_reply=why)
+        for i, why in refused.items()
+    )
+
+
+def renew_claims(session: Session, held: Mapping[int, str], *, now: datetime) -> set[int]:
+    """Renew the lease on the rows a worker holds (id -> claim token); return those it still holds.
+
+    A row another worker took over (new token), or that was cancelled meanwhile (an opt-out, a cancelled
+    issue), is not renewed and not returned: the worker must not send it.
+    """
+    owned: set[int] = set()
+    ids = list(held)
+    for start in range(0, len(ids), 1000):
+        chunk = ids[start : start + 1000]
+        rows = session.execute(
+            update(Delivery)
+            .where(
+                Delivery.id.in_(chunk),
+                Delivery.claim_token.in_({held[i] for i in chunk}),
+                Delivery.status == DeliveryStatus.SENDING,
+            )
+            .values(claimed_at=now)
+            .returning(Delivery.id, Delivery.claim_token)
+            .execution_options(synchronize_session=False)
+        )
+        owned.update(row_id for row_id, token in rows if held[row_id] == token)
+    return owned
+
+
+def release_rows(session: Session, *, worker: str, ids: list[int] | None = None) -> None:
+    """Put rows this worker claimed but did not try back in the queue (all of them when `ids` is None)."""
+    query = update(Delivery).where(Delivery.claimed_by == worker, Delivery.status == DeliveryStatus.SENDING)
+    if ids is not None:
+        query = query.where(Delivery.id.in_(ids))
+    session.execute(
+        query.values(
+            status=DeliveryStatus.QUEUED, claimed_by=None, claimed_at=None, claim_token=None
+        ).execution_options(synchronize_session=False)
+    )
+
+
+def stale_claims(session: Session, *, before: datetime, taker: str, now: datetime) -> dict[str, list[int]]:
+    """Rows whose worker stopped renewing its lease, by that worker's name; they are now `taker`'s, under a
+    new token, so the stalled worker can write nothing about them if it wakes up."""
+    rows = session.execute(
+        select(Delivery.id, Delivery.claimed_by)
+        .where(Delivery.status == DeliveryStatus.SENDING, Delivery.claimed_at < before)
+        .with_for_update(skip_locked=True)
+    ).all()
+    if not rows:
+        return {}
+    session.execute(
+        update(Delivery)
+        .where(Delivery.id.in_([row_id for row_id, _ in rows]))
+        .values(claimed_by=taker, claim_token=new_token(), claimed_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    owners: dict[str, list[int]] = {}
+    for row_id, owner in rows:
+        owners.setdefault(owner or "", []).append(row_id)
+    return owners

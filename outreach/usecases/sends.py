@@ -1,0 +1,218 @@
+"""Sending an issue, as staff steer it: start, send now, pause, resume, cancel, retry, decide on held rows.
+
+Each function takes a session (or the database) and an issue number, moves the issue through its lifecycle
+(outreach.states) and its rows through the outbox, and raises InvalidInput or NotFound with a sentence a
+person can act on. The CLI, the scheduler and the web console call these and nothing below them.
+"""
+
+from __future__ import annotations
+
+__all__ = [
+    "DeliveryOptions",
+    "SendRun",
+    "cancel_send",
+    "decide_held",
+    "make_worker",
+    "pause_send",
+    "resume_send",
+    "retry_send",
+    "send_now",
+    "start_for_workers",
+    "start_send",
+]
+
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from sqlalchemy.orm import Session
+
+from outreach import outbox, states
+from outreach.composer import Composer
+from outreach.config import Settings
+from outreach.db import Database
+from outreach.errors import InvalidInput
+from outreach.issues import get_issue, issue_topics
+from outreach.lanes import Lane, lanes_for
+from outreach.links import PersonalLinks
+from outreach.mailer import Mailer
+from outreach.models import Issue, IssueStatus, utcnow
+from outreach.ratelimit import RateLimits
+from outreach.render import Renderer
+from outreach.store import Store
+from outreach.worker import Worker
+
+
+@dataclass(frozen=True)
+class DeliveryOptions:
+    """Overrides for one send; anything left None comes from the settings."""
+
+    batch_size: int | None = None
+
+
+@dataclass
+class SendRun:
+    """What one `outreach issue send` did."""
+
+    issue_number: int
+    destination: str
+    enqueued: int = 0
+    outcomes: Counter[str] = field(default_factory=Counter)
+    unknown: int = 0
+    lost: int = 0
+    already_sent: bool = False
+    finished: bool = False
+    paused: str | None = None
+    totals: Counter[str] = field(default_factory=Counter)
+
+
+def start_send(session: Session, issue: Issue, *, now: datetime) -> int:
+    """Write the ledger rows of a draft or scheduled issue and mark it sending; return how many rows."""
+    states.start(issue, now=now)
+    return outbox.enqueue_issue(session, issue, issue_topics(issue), now=now)
+
+
+def start_for_workers(session: Session, number: int, *, now: datetime) -> tuple[IssueStatus, int]:
+    """Start a draft or scheduled issue and leave its delivery to running workers: its state, rows added."""
+    issue = get_issue(session, number)
+    added = start_send(session, issue, now=now) if issue.status in states.MOVES["start"][0] else 0
+    return issue.status, added
+
+
+def pause_send(session: Session, number: int, *, reason: str = "paused by staff") -> Issue:
+    issue = get_issue(session, number)
+    states.pause(issue, reason=reason)
+    return issue
+
+
+def resume_send(session: Session, number: int) -> Issue:
+    issue = get_issue(session, number)
+    states.resume(issue)
+    return issue
+
+
+def cancel_send(session: Session, number: int) -> int:
+    """Cancel an issue that is not sent yet; its unsent rows are cancelled. Return how many."""
+    issue = get_issue(session, number)
+    states.cancel(issue)
+    return outbox.cancel_rows(session, issue.id)
+
+
+def retry_send(session: Session, number: int) -> int:
+    """Queue the failed, deferred and unknown recipients of an issue again; return how many."""
+    issue = get_issue(session, number)
+    if issue.status not in states.MOVES["reopen"][0]:
+        raise states.IllegalMove(f"issue No. {number} is {issue.status}: it cannot be retried")
+    reopened = outbox.reopen_rows(session, issue.id)
+    if reopened:
+        states.reopen(issue)
+    return reopened
+
+
+def decide_held(session: Session, number: int, *, resend: bool, now: datetime | None = None) -> int:
+    """Messages whose fate a stopped worker left unknown, held for a decision: send again, or give up."""
+    issue = get_issue(session, number)
+    decided = outbox.decide_held(session, issue.id, resend=resend, now=now or utcnow())
+    if not decided:
+        raise InvalidInput(f"issue No. {number} has no recipients waiting for a decision")
+    if issue.status == IssueStatus.PAUSED:
+        states.resume(issue)  # a worker sends what was queued again, or marks the issue sent
+    return decided
+
+
+def make_worker(
+    db: Database,
+    settings: Settings,
+    *,
+    links: PersonalLinks,
+    lanes: list[Lane] | None = None,
+    issue_id: int | None = None,
+    name: str | None = None,
+    renderer: Renderer | None = None,
+    batch_size: int | None = None,
+    clock: Callable[[], datetime] = utcnow,
+    on_progress: Callable[[Counter[str]], None] | None = None,
+) -> Worker:
+    """A worker on the settings' relays (or the given lanes), writing to this database."""
+    bounce_limit = settings.delivery.bounce_limit
+    return Worker(
+        lambda worker_name: Store(db, worker_name, clock=clock, bounce_limit=bounce_limit),
+        Composer(db, settings, links=links, renderer=renderer, clock=clock),
+        lanes if lanes is not None else lanes_for(settings),
+        settings,
+        sqlite=db.is_sqlite,
+        issue_id=issue_id,
+        name=name,
+        batch_size=batch_size,
+        on_progress=on_progress,
+    )
+
+
+def _destination(settings: Settings, mailer: Mailer | None) -> str:
+    if mailer is not None:
+        return mailer.describe()
+    if settings.relays:
+        return ", ".join(f"SMTP relay {relay}" for relay in settings.relays)
+    return f"local outbox {settings.outbox_dir}"
+
+
+def _start(db: Database, number: int, run: SendRun, now: datetime) -> int:
+    with db.session() as session:
+        issue = get_issue(session, number)
+        if issue.status == IssueStatus.SENT:
+            run.already_sent = True
+        elif issue.status in (IssueStatus.PAUSED, IssueStatus.CANCELLED):
+            raise InvalidInput(
+                f"issue No. {number} is {issue.status}"
+                + (f" ({issue.pause_reason})" if issue.pause_reason else "")
+                + (": `outreach issue resume` it first" if issue.status == IssueStatus.PAUSED else "")
+            )
+        elif issue.status in (IssueStatus.DRAFT, IssueStatus.SCHEDULED):
+            run.enqueued = start_send(session, issue, now=now)
+        return issue.id
+
+
+async def send_now(
+    db: Database,
+    settings: Settings,
+    number: int,
+    *,
+    links: PersonalLinks,
+    mailer: Mailer | None = None,
+    renderer: Renderer | None = None,
+    options: DeliveryOptions | None = None,
+    clock: Callable[[], datetime] = utcnow,
+    on_progress: Callable[[Counter[str]], None] | None = None,
+    worker_name: str | None = None,
+) -> SendRun:
+    """Start the issue (its ledger rows) and deliver it in this process until nothing is due."""
+    run = SendRun(issue_number=number, destination=_destination(settings, mailer))
+    issue_id = _start(db, number, run, clock())
+    if not run.already_sent:
+        lanes = None
+        if mailer is not None:
+            lanes = [Lane(lambda: mailer, RateLimits(rate=None, per_hour=None, domain_rates={}))]
+        worker = make_worker(
+            db,
+            settings,
+            links=links,
+            lanes=lanes,
+            issue_id=issue_id,
+            name=worker_name,
+            renderer=renderer,
+            batch_size=(options or DeliveryOptions()).batch_size,
+            clock=clock,
+            on_progress=on_progress,
+        )
+        try:
+            report = await worker.run(until_idle=True)
+        finally:
+            worker.close()
+        run.outcomes, run.unknown, run.lost = report.outcomes, report.unknown, report.lost
+    with db.session() as session:
+        issue = get_issue(session, number)
+        run.finished = issue.status == IssueStatus.SENT
+        run.paused = issue.pause_reason if issue.status == IssueStatus.PAUSED else None
+        run.totals = outbox.status_counts(session, issue_id)
+    return run
