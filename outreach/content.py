@@ -11,6 +11,7 @@ __all__ = [
     "latest_meeting",
     "promotion_active",
     "promotions_active_on",
+    "update_meeting",
 ]
 
 import re
@@ -74,6 +75,17 @@ def _check_links(links: list[dict[str, str]]) -> None:
             raise InvalidInput(f"a link must be an http(s) URL without spaces; got {link.get('url')!r}")
 
 
+def _check_format(format: str | None) -> None:
+    if format is not None and format not in MEETING_FORMATS:
+        raise InvalidInput(f"the format must be one of {', '.join(MEETING_FORMATS)}; got {format!r}")
+
+
+def _checked_summary(summary_ja: str) -> str:
+    if not summary_ja.strip():
+        raise InvalidInput("the Japanese summary is empty")
+    return summary_ja.strip()
+
+
 def add_meeting(
     session: Session,
     key: MeetingKey,
@@ -87,10 +99,8 @@ def add_meeting(
     links: list[dict[str, str]] | None = None,
 ) -> Meeting:
     """Record a meeting outcome; refuse a duplicate, an unknown format or an empty summary."""
-    if format is not None and format not in MEETING_FORMATS:
-        raise InvalidInput(f"the format must be one of {', '.join(MEETING_FORMATS)}; got {format!r}")
-    if not summary_ja.strip():
-        raise InvalidInput("the Japanese summary is empty")
+    _check_format(format)
+    summary_ja = _checked_summary(summary_ja)
     links = links or []
     _check_links(links)
     exists = session.scalar(select(Meeting.id).where(Meeting.kind == key.kind, Meeting.number == key.number))
@@ -103,11 +113,53 @@ def add_meeting(
         format=format,
         opened_by_ja=opened_by_ja,
         opened_by_en=opened_by_en,
-        summary_ja=summary_ja.strip(),
+        summary_ja=summary_ja,
         summary_en=(summary_en or summary_ja).strip(),
         links=links,
     )
     session.add(meeting)
+    session.flush()
+    return meeting
+
+
+def update_meeting(
+    session: Session,
+    meeting: Meeting,
+    *,
+    held_on: date | None = None,
+    format: str | None = None,
+    summary_ja: str | None = None,
+    summary_en: str | None = None,
+    opened_by_ja: str | None = None,
+    opened_by_en: str | None = None,
+    links: list[dict[str, str]] | None = None,
+) -> Meeting:
+    """Change what is given (None keeps a field), with the checks of `add_meeting`.
+
+    An empty English summary falls back to the Japanese one, as when the meeting was recorded, and an
+    English summary that was such a fallback follows a new Japanese one.
+    """
+    _check_format(format)
+    if links is not None:
+        _check_links(links)
+    if summary_ja is not None:
+        # An English summary that was the Japanese one (none was given) keeps following it.
+        follows = meeting.summary_en == meeting.summary_ja and summary_en is None
+        meeting.summary_ja = _checked_summary(summary_ja)
+        if follows:
+            meeting.summary_en = meeting.summary_ja
+    if summary_en is not None:
+        meeting.summary_en = (summary_en or meeting.summary_ja).strip()
+    if held_on is not None:
+        meeting.held_on = held_on
+    if format is not None:
+        meeting.format = format
+    if opened_by_ja is not None:
+        meeting.opened_by_ja = opened_by_ja
+    if opened_by_en is not None:
+        meeting.opened_by_en = opened_by_en
+    if links is not None:
+        meeting.links = links
     session.flush()
     return meeting
 

@@ -1,9 +1,28 @@
-"""Issues (号) of the mail magazine, composed from meeting outcomes and active promotions."""
+"""Issues (号) of the mail magazine, composed from meeting outcomes and active promotions.
+
+An issue is edited and deleted only while it is a draft; its status is moved by the lifecycle module alone.
+"""
 
 from __future__ import annotations
 
-__all__ = ["CHARSETS", "compose_issue", "get_issue", "issue_for_meeting", "issue_topics", "jst_today"]
+__all__ = [
+    "CHARSETS",
+    "check_issue_charset",
+    "compose_issue",
+    "delete_draft",
+    "edit_draft",
+    "get_issue",
+    "issue_for_meeting",
+    "issue_texts",
+    "issue_topics",
+    "issues_carrying",
+    "jst_today",
+    "meeting_texts",
+    "next_issue_number",
+    "uncarried_texts",
+]
 
+from collections.abc import Iterable, Sequence
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
@@ -12,11 +31,14 @@ from sqlalchemy.orm import Session, selectinload
 
 from outreach.content import MEETING_KINDS, promotions_active_on
 from outreach.errors import InvalidInput, NotFound
-from outreach.models import Issue, IssueItem, Meeting, Topic
-from outreach.render import check_charset
+from outreach.models import Issue, IssueItem, IssueStatus, Meeting, Organization, Promotion, Topic
+from outreach.render import Uncarried, charset_refusal, uncarried
 
 CHARSETS = ("utf-8", "iso-2022-jp")
 _MAX_SUBJECT = 200
+
+# (where, text): a text that goes into renditions, and how a person would name its place.
+Text = tuple[str, str]
 
 
 def jst_today() -> date:
@@ -35,7 +57,12 @@ def get_issue(session: Session, number: int) -> Issue:
     return issue
 
 
-def _derived_subjects(number: int, meetings: list[Meeting]) -> tuple[str, str]:
+def next_issue_number(session: Session) -> int:
+    """The number the next issue takes: one past the highest, so deleting an older draft leaves a gap."""
+    return (session.scalar(select(func.max(Issue.number))) or 0) + 1
+
+
+def _derived_subjects(number: int, meetings: Sequence[Meeting]) -> tuple[str, str]:
     head_ja = f"【海外安全メールマガジン 第{number}号】"
     head_en = f"[Overseas Safety Mail Magazine No. {number}] "
     if not meetings:
@@ -48,47 +75,206 @@ def _derived_subjects(number: int, meetings: list[Meeting]) -> tuple[str, str]:
     )
 
 
-def _checked_subject(subject: str | None, fallback: str, charset: str) -> str:
+def _checked_subject(subject: str | None, fallback: str) -> str:
     if subject is None:
         return fallback
     cleaned = " ".join(subject.split())
     if not cleaned or len(cleaned) > _MAX_SUBJECT:
         raise InvalidInput(f"a subject must have 1 to {_MAX_SUBJECT} characters")
-    check_charset(cleaned, charset, where="the subject")
     return cleaned
+
+
+def _check_charset_name(charset: str) -> None:
+    if charset not in CHARSETS:
+        raise InvalidInput(f"the charset must be one of {', '.join(CHARSETS)}; got {charset!r}")
+
+
+def _items(session: Session, meetings: Sequence[Meeting], issue_date: date) -> list[IssueItem]:
+    """The meetings' outcomes in date order (each once), then every promotion active on the date."""
+    ordered = sorted(dict.fromkeys(meetings), key=lambda meeting: meeting.held_on)
+    items = [IssueItem(meeting=meeting) for meeting in ordered]
+    items += [IssueItem(promotion=promotion) for promotion in promotions_active_on(session, issue_date)]
+    for position, item in enumerate(items, start=1):
+        item.position = position * 10
+    return items
 
 
 def compose_issue(
     session: Session,
     *,
-    meetings: list[Meeting],
+    meetings: Sequence[Meeting],
     issue_date: date | None = None,
     subject_ja: str | None = None,
     subject_en: str | None = None,
     charset: str = "utf-8",
 ) -> Issue:
-    """A new draft issue: the meetings' outcomes first, then every promotion active on the issue's date."""
-    if charset not in CHARSETS:
-        raise InvalidInput(f"the charset must be one of {', '.join(CHARSETS)}; got {charset!r}")
+    """A new draft issue: the meetings' outcomes first, then every promotion active on the issue's date.
+
+    Every text of its renditions is checked against the charset first (see `check_issue_charset`).
+    """
+    _check_charset_name(charset)
     issue_date = issue_date or jst_today()
-    number = (session.scalar(select(func.max(Issue.number))) or 0) + 1
+    number = next_issue_number(session)
     default_ja, default_en = _derived_subjects(number, meetings)
     issue = Issue(
         number=number,
         issue_date=issue_date,
-        subject_ja=_checked_subject(subject_ja, default_ja, charset),
-        subject_en=_checked_subject(subject_en, default_en, charset),
+        subject_ja=_checked_subject(subject_ja, default_ja),
+        subject_en=_checked_subject(subject_en, default_en),
         charset=charset,
     )
-    ordered = sorted(meetings, key=lambda meeting: meeting.held_on)
-    items = [IssueItem(meeting=meeting) for meeting in ordered]
-    items += [IssueItem(promotion=promotion) for promotion in promotions_active_on(session, issue_date)]
-    for position, item in enumerate(items, start=1):
-        item.position = position * 10
-    issue.items = items
+    issue.items = _items(session, meetings, issue_date)
+    check_issue_charset(session, issue)
     session.add(issue)
     session.flush()
     return issue
+
+
+def _require_draft(issue: Issue, done: str) -> None:
+    if issue.status != IssueStatus.DRAFT:
+        raise InvalidInput(f"issue No. {issue.number} is {issue.status}: only a draft can be {done}")
+
+
+def _meetings_of(issue: Issue) -> list[Meeting]:
+    return [item.meeting for item in issue.items if item.meeting is not None]
+
+
+def _follows_meetings(subject: str, number: int, meetings: Sequence[Meeting], language: int) -> bool:
+    """Whether a subject is the one derived from (any of) the meetings, not one that staff wrote."""
+    # Compose derives it from the first meeting given, which need not be the earliest one.
+    candidates = [[meeting] for meeting in meetings] or [[]]
+    return any(subject == _derived_subjects(number, chosen)[language] for chosen in candidates)
+
+
+def edit_draft(
+    session: Session,
+    issue: Issue,
+    *,
+    meetings: Sequence[Meeting] | None = None,
+    issue_date: date | None = None,
+    subject_ja: str | None = None,
+    subject_en: str | None = None,
+    charset: str | None = None,
+) -> Issue:
+    """Change what is given of a draft (None keeps it); every text is checked again against its charset.
+
+    A new date or new meetings recompute the promotions; a derived subject follows new meetings,
+    a subject that staff wrote stays.
+    """
+    _require_draft(issue, "edited")
+    if charset is not None:
+        _check_charset_name(charset)
+    old_meetings = _meetings_of(issue)
+    new_meetings = old_meetings if meetings is None else list(meetings)
+    new_ja, new_en = _derived_subjects(issue.number, new_meetings)
+    if not _follows_meetings(issue.subject_ja, issue.number, old_meetings, 0):
+        new_ja = issue.subject_ja
+    if not _follows_meetings(issue.subject_en, issue.number, old_meetings, 1):
+        new_en = issue.subject_en
+    subjects = (_checked_subject(subject_ja, new_ja), _checked_subject(subject_en, new_en))
+    new_date = issue_date or issue.issue_date
+    if meetings is not None or new_date != issue.issue_date:
+        issue.items = _items(session, new_meetings, new_date)
+    issue.issue_date = new_date
+    issue.subject_ja, issue.subject_en = subjects
+    issue.charset = charset or issue.charset
+    check_issue_charset(session, issue)
+    session.flush()
+    return issue
+
+
+def delete_draft(session: Session, issue: Issue) -> None:
+    """Delete a draft and its sections; only the newest number is ever freed (see `next_issue_number`)."""
+    _require_draft(issue, "deleted")
+    session.delete(issue)
+    session.flush()
+
+
+def meeting_texts(meeting: Meeting) -> list[Text]:
+    """Every text of a meeting that renditions show, in both languages."""
+    key = meeting.key
+    texts = [
+        (f"the Japanese summary of {key}", meeting.summary_ja),
+        (f"the English summary of {key}", meeting.summary_en),
+        (f"who opened {key} (ja)", meeting.opened_by_ja),
+        (f"who opened {key} (en)", meeting.opened_by_en),
+    ]
+    for number, link in enumerate(meeting.links, start=1):
+        texts += [
+            (f"the title of link {number} of {key} (ja)", link.get("title_ja", "")),
+            (f"the title of link {number} of {key} (en)", link.get("title_en", "")),
+            (f"the URL of link {number} of {key}", link.get("url", "")),
+        ]
+    return texts
+
+
+def _promotion_texts(promotion: Promotion) -> list[Text]:
+    slug = promotion.slug
+    return [
+        (f"the title of promotion {slug} (ja)", promotion.title_ja),
+        (f"the title of promotion {slug} (en)", promotion.title_en),
+        (f"the body of promotion {slug} (ja)", promotion.body_ja),
+        (f"the body of promotion {slug} (en)", promotion.body_en),
+        (f"the URL of promotion {slug}", promotion.url),
+    ]
+
+
+def _organization_texts(organization: Organization) -> list[Text]:
+    slug = organization.slug
+    return [
+        (f"the name of {slug} (ja)", organization.name_ja),
+        (f"the name of {slug} (en)", organization.name_en),
+        (f"the greeting of {slug} (ja)", organization.greeting_ja),
+        (f"the greeting of {slug} (en)", organization.greeting_en),
+        (f"the contact of {slug} (ja)", organization.contact_ja),
+        (f"the contact of {slug} (en)", organization.contact_en),
+        (f"the URL of {slug}", organization.url),
+    ]
+
+
+def issue_texts(issue: Issue, organizations: Iterable[Organization]) -> list[Text]:
+    """Every text that goes into the issue's renditions for these organizations, but the templates' own.
+
+    It mirrors the views in `outreach.render`; rendering every rendition is the check that also covers
+    the templates (see `outreach.usecases.drafts`).
+    """
+    texts = [("the Japanese subject", issue.subject_ja), ("the English subject", issue.subject_en)]
+    for item in issue.items:
+        if item.meeting is not None:
+            texts += meeting_texts(item.meeting)
+        elif item.promotion is not None:
+            texts += _promotion_texts(item.promotion)
+    for organization in organizations:
+        texts += _organization_texts(organization)
+    return texts
+
+
+def uncarried_texts(texts: Iterable[Text], charset: str) -> list[Uncarried]:
+    """Each text that the charset cannot carry, with its characters."""
+    return [
+        problem for where, text in texts if (problem := uncarried(text, charset, where=where)) is not None
+    ]
+
+
+def check_issue_charset(session: Session, issue: Issue) -> None:
+    """Refuse an issue any text of which its charset cannot carry, naming every character and where it is.
+
+    Without this an ISO-2022-JP issue would be accepted and then fail to build every message at send time.
+    """
+    if issue.charset == "utf-8":
+        return
+    # No autoflush: an edited draft must not be written before it has passed the check.
+    with session.no_autoflush:
+        organizations = session.scalars(select(Organization).order_by(Organization.position)).all()
+    problems = uncarried_texts(issue_texts(issue, organizations), issue.charset)
+    if problems:
+        raise charset_refusal(problems, issue.charset)
+
+
+def issues_carrying(session: Session, meeting: Meeting) -> list[Issue]:
+    """Every issue that carries the meeting's outcome, oldest first."""
+    carrying = select(IssueItem.issue_id).where(IssueItem.meeting_id == meeting.id)
+    return list(session.scalars(select(Issue).where(Issue.id.in_(carrying)).order_by(Issue.number)))
 
 
 def issue_for_meeting(session: Session, meeting: Meeting) -> Issue | None:

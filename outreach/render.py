@@ -2,9 +2,19 @@
 
 from __future__ import annotations
 
-__all__ = ["TEMPLATES_DIR", "Renderer", "Rendition", "check_charset", "fits_charset"]
+__all__ = [
+    "TEMPLATES_DIR",
+    "Renderer",
+    "Rendition",
+    "Uncarried",
+    "charset_refusal",
+    "check_charset",
+    "fits_charset",
+    "uncarried",
+]
 
 import logging
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 from functools import lru_cache
@@ -49,14 +59,42 @@ class Rendition:
     text: Stamp
 
 
+@dataclass(frozen=True)
+class Uncarried:
+    """Characters of one text that a charset cannot carry, and where that text is."""
+
+    where: str
+    chars: str  # each character once, in code-point order
+
+    def __str__(self) -> str:
+        listing = ", ".join(f"{char} (U+{ord(char):04X})" for char in self.chars)
+        return f"{listing} in {self.where}"
+
+
+def uncarried(text: str, charset: str, *, where: str) -> Uncarried | None:
+    """The characters of the text that the charset cannot carry, or None when it carries them all."""
+    # Encoding the whole text once is the fast path: almost every text fits.
+    if charset == "utf-8" or fits_charset(text, charset):
+        return None
+    return Uncarried(where, "".join(sorted({char for char in text if not fits_charset(char, charset)})))
+
+
+_MAX_PLACES = 12  # enough to see the pattern; a message naming 60 organization blocks helps nobody
+
+
+def charset_refusal(problems: Sequence[Uncarried], charset: str, *, carrier: str = "") -> InvalidInput:
+    """One error naming each character that the charset cannot carry and where it is."""
+    shown = "; ".join(str(problem) for problem in problems[:_MAX_PLACES])
+    if len(problems) > _MAX_PLACES:
+        shown += f"; and {len(problems) - _MAX_PLACES} more places"
+    return InvalidInput(f"{shown}: {carrier or charset} cannot carry them; use utf-8 or replace them")
+
+
 def check_charset(text: str, charset: str, *, where: str) -> None:
     """Refuse text that the charset cannot carry, naming the characters (ISO-2022-JP lacks e.g. ① and 髙)."""
-    if charset == "utf-8":
-        return
-    bad = sorted({char for char in text if not fits_charset(char, charset)})
-    if bad:
-        listing = " ".join(f"{char!r} (U+{ord(char):04X})" for char in bad[:20])
-        raise InvalidInput(f"{where} has characters that {charset} cannot carry: {listing}; use UTF-8")
+    problem = uncarried(text, charset, where=where)
+    if problem is not None:
+        raise charset_refusal([problem], charset)
 
 
 def fits_charset(text: str, charset: str) -> bool:
@@ -193,7 +231,7 @@ class Renderer:
         subject = " ".join(env.get_template("email/issue.subject.txt").render(context).split())
         html = _inline_css(env.get_template("email/issue.html").render(context))
         text = env.get_template("email/issue.txt").render(context)
-        where = f"issue {issue.number} ({organization.slug}, {language})"
+        where = f"the rendition of issue No. {issue.number} for {organization.slug} ({language})"
         for part in (subject, html, text):
             check_charset(part, issue.charset, where=where)
         return Rendition(

@@ -15,6 +15,7 @@ from outreach.content import (
     latest_meeting,
     promotion_active,
     promotions_active_on,
+    update_meeting,
 )
 from outreach.db import Database
 from outreach.errors import InvalidInput, NotFound
@@ -259,3 +260,41 @@ def test_promotions_active_on_respects_start_dates(seeded_db: Database) -> None:
     assert "safety-quiz" not in early  # starts 2019-04-01
     assert "tabireg" in early
     assert {"golgo13-manual", "safety-quiz", "awareness-flyer"} <= later
+
+
+def test_update_meeting_changes_only_what_is_given(seeded_db: Database) -> None:
+    with seeded_db.session() as session:
+        meeting = find_meeting(session, MeetingKey("plenary", 8))
+        summary_en, links = meeting.summary_en, meeting.links
+        update_meeting(session, meeting, held_on=date(2024, 2, 1), opened_by_en="the State Minister")
+    with seeded_db.session() as session:
+        stored = find_meeting(session, MeetingKey("plenary", 8))
+        assert (stored.held_on, stored.opened_by_en) == (date(2024, 2, 1), "the State Minister")
+        assert (stored.summary_en, stored.links) == (summary_en, links)
+
+
+def test_update_meeting_an_empty_english_summary_falls_back_to_the_japanese(db: Database) -> None:
+    with db.session() as session:
+        meeting = _add(session)
+        update_meeting(session, meeting, summary_en="")
+        assert meeting.summary_en == SUMMARY_JA
+
+
+@pytest.mark.parametrize(
+    ("changes", "message"),
+    [
+        ({"format": "zoom"}, "format must be one of"),
+        ({"summary_ja": "\n"}, "summary is empty"),
+        ({"links": [_link("ftp://example.jp/")]}, "without spaces"),
+    ],
+)
+def test_update_meeting_refusals_change_nothing(
+    seeded_db: Database, changes: dict[str, Any], message: str
+) -> None:
+    before = snapshot(seeded_db)
+    with seeded_db.session() as session:
+        meeting = find_meeting(session, MeetingKey("plenary", 8))
+        with pytest.raises(InvalidInput, match=message):
+            update_meeting(session, meeting, held_on=date(2030, 1, 1), **changes)
+    # The session committed: the checks come before any change, so nothing half-done was written.
+    assert snapshot(seeded_db) == before

@@ -5,13 +5,22 @@ from __future__ import annotations
 from datetime import date
 
 import pytest
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from outreach.content import MeetingKey, find_meeting, promotions_active_on
 from outreach.db import Database
 from outreach.errors import InvalidInput, NotFound
-from outreach.issues import compose_issue, get_issue, issue_for_meeting
-from outreach.models import IssueStatus, Meeting
+from outreach.issues import (
+    compose_issue,
+    delete_draft,
+    edit_draft,
+    get_issue,
+    issue_for_meeting,
+    issues_carrying,
+    next_issue_number,
+)
+from outreach.models import IssueItem, IssueStatus, Meeting
 from tests.conftest import snapshot
 
 ISSUE_DATE = date(2024, 2, 15)
@@ -186,3 +195,49 @@ def test_issue_for_meeting_is_the_newest_carrying_it(seeded_db: Database) -> Non
         found = issue_for_meeting(session, plenary)
         assert found is not None
         assert found.number == 3
+
+
+def test_compose_issue_checks_every_text_not_only_the_subjects(seeded_db: Database) -> None:
+    with seeded_db.session() as session:
+        _meeting(session, "secretariat:5").opened_by_ja = "髙橋幹事"
+    before = snapshot(seeded_db)
+
+    refused = r"髙 \(U\+9AD9\) in who opened secretariat:5 \(ja\)"
+    with pytest.raises(InvalidInput, match=refused), seeded_db.session() as session:
+        compose_issue(session, meetings=[_meeting(session, "secretariat:5")], charset="iso-2022-jp")
+
+    assert snapshot(seeded_db) == before
+
+
+def test_issues_carrying_lists_each_issue_once_oldest_first(seeded_db: Database) -> None:
+    with seeded_db.session() as session:
+        plenary = _meeting(session, "plenary:8")
+        twice = compose_issue(session, meetings=[plenary, plenary], issue_date=ISSUE_DATE)
+        assert [item.meeting for item in twice.items if item.meeting is not None] == [plenary]
+        compose_issue(session, meetings=[_meeting(session, "plenary:7")], issue_date=ISSUE_DATE)
+        compose_issue(session, meetings=[plenary], issue_date=ISSUE_DATE)
+        assert [issue.number for issue in issues_carrying(session, plenary)] == [1, 3]
+
+
+def test_edit_draft_is_checked_before_anything_is_written(seeded_db: Database) -> None:
+    with seeded_db.session() as session:
+        compose_issue(session, meetings=[_meeting(session, "plenary:8")], issue_date=ISSUE_DATE)
+    before = snapshot(seeded_db)
+
+    with pytest.raises(InvalidInput, match="1 to 200 characters"), seeded_db.session() as session:
+        edit_draft(session, get_issue(session, 1), issue_date=date(2025, 7, 1), subject_ja=" ")
+    with pytest.raises(InvalidInput, match="charset must be one of"), seeded_db.session() as session:
+        edit_draft(session, get_issue(session, 1), charset="shift_jis")
+
+    assert snapshot(seeded_db) == before
+
+
+def test_delete_draft_takes_its_sections_and_frees_only_the_newest_number(seeded_db: Database) -> None:
+    with seeded_db.session() as session:
+        for _ in range(3):
+            compose_issue(session, meetings=[_meeting(session, "plenary:8")], issue_date=ISSUE_DATE)
+        delete_draft(session, get_issue(session, 3))
+        assert next_issue_number(session) == 3
+        delete_draft(session, get_issue(session, 1))
+        assert next_issue_number(session) == 3
+        assert session.scalar(select(func.count()).select_from(IssueItem)) == len(get_issue(session, 2).items)

@@ -12,6 +12,7 @@ from outreach.cli.content import meeting, org
 from outreach.cli.database import db, seed
 from outreach.cli.delivery import issue_cancel, issue_pause, issue_resume, issue_retry, worker
 from outreach.cli.demo import demo
+from outreach.cli.drafts import issue_delete, issue_edit
 from outreach.cli.issues import issue, log_command
 from outreach.cli.schedule import issue_schedule, meeting_publish, schedule, scheduler_command
 from outreach.cli.subscribers import subscribers
@@ -34,6 +35,8 @@ for command in (db, seed, org, meeting, issue, log_command, subscribers, demo):
     cli.add_command(command)
 for control in (issue_pause, issue_resume, issue_cancel, issue_retry):
     issue.add_command(control)
+for draft_command in (issue_edit, issue_delete):
+    issue.add_command(draft_command)
 cli.add_command(worker)
 issue.add_command(issue_schedule)
 meeting.add_command(meeting_publish)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 __all__ = ["meeting", "org"]
 
+import dataclasses
 from pathlib import Path
 from typing import Any
 
@@ -13,7 +14,15 @@ from sqlalchemy import select
 from outreach import content
 from outreach.cli.common import App, echo_json, pass_app, reports_errors
 from outreach.errors import InvalidInput
-from outreach.models import Meeting, Organization
+from outreach.models import Organization
+from outreach.network import Link
+from outreach.usecases.content import (
+    MeetingChanges,
+    MeetingRecord,
+    edit_meeting,
+    list_meetings,
+    record_meeting,
+)
 
 
 @click.group()
@@ -42,12 +51,18 @@ def meeting() -> None:
     """Meeting outcomes: plenaries (本会合) and secretariat meetings (幹事会)."""
 
 
-def _parse_link(text: str) -> dict[str, str]:
+def parse_link(text: str) -> Link:
+    """`title|https://…`, or a bare URL titled 関連資料 / Related material."""
     title, separator, url = text.rpartition("|")
     if not separator:
         title, url = "", text
     title = title.strip()
-    return {"title_ja": title or "関連資料", "title_en": title or "Related material", "url": url.strip()}
+    return Link(title_ja=title or "関連資料", title_en=title or "Related material", url=url.strip())
+
+
+def _parse_link(text: str) -> dict[str, str]:
+    # `meeting publish` (cli/schedule.py) passes links to content.add_meeting as rows.
+    return dataclasses.asdict(parse_link(text))
 
 
 def _read_text(path: Path | None) -> str:
@@ -59,6 +74,13 @@ def _read_text(path: Path | None) -> str:
         raise InvalidInput(f"cannot read {path} as UTF-8 text: {error}") from None
 
 
+def _read_optional(path: Path | None) -> str | None:
+    return None if path is None else _read_text(path)
+
+
+_SUMMARY_FILE = click.Path(path_type=Path, dir_okay=False)
+
+
 @meeting.command("add")
 @click.argument("key", metavar="KIND:NUMBER")
 @click.option(
@@ -67,13 +89,8 @@ def _read_text(path: Path | None) -> str:
 @click.option(
     "--format", "format_", type=click.Choice(list(content.MEETING_FORMATS)), help="How it was held."
 )
-@click.option(
-    "--summary",
-    type=click.Path(path_type=Path, dir_okay=False),
-    required=True,
-    help="Markdown file, Japanese.",
-)
-@click.option("--summary-en", type=click.Path(path_type=Path, dir_okay=False), help="Markdown file, English.")
+@click.option("--summary", type=_SUMMARY_FILE, required=True, help="Markdown file, Japanese.")
+@click.option("--summary-en", type=_SUMMARY_FILE, help="Markdown file, English.")
 @click.option("--opened-by", default="", help="Who opened it (Japanese).")
 @click.option("--opened-by-en", default="", help="Who opened it (English).")
 @click.option("--link", "links", multiple=True, help="'title|https://…' or a bare URL; repeatable.")
@@ -91,24 +108,67 @@ def meeting_add(
     links: tuple[str, ...],
 ) -> None:
     """Record a meeting outcome, e.g. `outreach meeting add plenary:9 --date 2026-11-20 --summary s.md`."""
-    meeting_key = content.MeetingKey.parse(key)
-    summary_ja = _read_text(summary)
+    record = MeetingRecord(
+        key=key,
+        held_on=held_on.date(),
+        format=format_,
+        summary_ja=_read_text(summary),
+        summary_en=_read_text(summary_en),
+        opened_by_ja=opened_by,
+        opened_by_en=opened_by_en,
+        links=[parse_link(link) for link in links],
+    )
     with app.migrated_db().session() as session:
-        recorded = content.add_meeting(
-            session,
-            meeting_key,
-            held_on=held_on.date(),
-            format=format_,
-            summary_ja=summary_ja,
-            summary_en=_read_text(summary_en) or summary_ja,
-            opened_by_ja=opened_by,
-            opened_by_en=opened_by_en,
-            links=[_parse_link(link) for link in links],
-        )
+        recorded = record_meeting(session, record)
         click.echo(
             f"recorded {recorded.key} held on {recorded.held_on}: compose with "
             f"`outreach issue compose --meeting {recorded.key}`"
         )
+
+
+@meeting.command("edit")
+@click.argument("key", metavar="KIND:NUMBER")
+@click.option("--date", "held_on", type=click.DateTime(["%Y-%m-%d"]), help="The day it was held.")
+@click.option(
+    "--format", "format_", type=click.Choice(list(content.MEETING_FORMATS)), help="How it was held."
+)
+@click.option("--summary", type=_SUMMARY_FILE, help="Markdown file, Japanese.")
+@click.option("--summary-en", type=_SUMMARY_FILE, help="Markdown file, English (empty: the Japanese).")
+@click.option("--opened-by", help="Who opened it (Japanese).")
+@click.option("--opened-by-en", help="Who opened it (English).")
+@click.option("--link", "links", multiple=True, help="Replaces the links: 'title|https://…'; repeatable.")
+@click.option("--no-links", is_flag=True, help="Remove every link.")
+@pass_app
+@reports_errors
+def meeting_edit(
+    app: App,
+    key: str,
+    held_on: Any,
+    format_: str | None,
+    summary: Path | None,
+    summary_en: Path | None,
+    opened_by: str | None,
+    opened_by_en: str | None,
+    links: tuple[str, ...],
+    no_links: bool,
+) -> None:
+    """Change a recorded meeting; what is not given stays, e.g. `outreach meeting edit plenary:9 --date D`."""
+    if links and no_links:
+        raise InvalidInput("give --link or --no-links, not both")
+    changes = MeetingChanges(
+        held_on=held_on.date() if held_on else None,
+        format=format_,
+        summary_ja=_read_optional(summary),
+        summary_en=_read_optional(summary_en),
+        opened_by_ja=opened_by,
+        opened_by_en=opened_by_en,
+        links=[parse_link(link) for link in links] if links or no_links else None,
+    )
+    with app.migrated_db().session() as session:
+        edited = edit_meeting(session, key, changes)
+        click.echo(f"edited {edited.meeting.key} held on {edited.meeting.held_on}")
+    for warning in edited.warnings:
+        click.secho(f"warning: {warning}", fg="yellow", err=True)
 
 
 @meeting.command("list")
@@ -117,5 +177,5 @@ def meeting_add(
 def meeting_list(app: App) -> None:
     """List the recorded meetings."""
     with app.migrated_db().session() as session:
-        for item in session.scalars(select(Meeting).order_by(Meeting.held_on)):
+        for item in list_meetings(session):
             click.echo(f"{item.key:<14} {item.held_on}  {item.format or '-':<9} {item.opened_by_ja}")

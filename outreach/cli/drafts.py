@@ -1,0 +1,76 @@
+"""`outreach issue edit` and `outreach issue delete`: change a draft, or drop it, before it goes out."""
+
+from __future__ import annotations
+
+__all__ = ["issue_delete", "issue_edit", "print_drafted"]
+
+from typing import Any
+
+import click
+
+from outreach import issues
+from outreach.cli.common import App, pass_app, reports_errors
+from outreach.composer import senders
+from outreach.render import Renderer
+from outreach.usecases import drafts
+
+
+def print_drafted(drafted: drafts.Drafted) -> None:
+    """The draft's number, subjects and sections on stdout; the warnings on stderr."""
+    item = drafted.issue
+    click.echo(f"issue No. {item.number} ({item.status}, {item.issue_date}, {item.charset})")
+    click.echo(f"  subject (ja): {item.subject_ja}")
+    click.echo(f"  subject (en): {item.subject_en}")
+    for section in item.items:
+        if section.meeting is not None:
+            click.echo(f"  - meeting {section.meeting.key} ({section.meeting.held_on})")
+        elif section.promotion is not None:
+            click.echo(f"  - promotion {section.promotion.slug}")
+    for warning in drafted.warnings:
+        click.secho(f"warning: {warning}", fg="yellow", err=True)
+
+
+@click.command("edit")
+@click.argument("number", type=int)
+@click.option(
+    "--meeting", "meeting_keys", multiple=True, help="Replaces the meetings: kind:number; repeatable."
+)
+@click.option(
+    "--date", "issue_date", type=click.DateTime(["%Y-%m-%d"]), help="A new date; the promotions follow it."
+)
+@click.option("--subject", help="A new Japanese subject.")
+@click.option("--subject-en", help="A new English subject.")
+@click.option("--charset", type=click.Choice(issues.CHARSETS), help="A new charset.")
+@pass_app
+@reports_errors
+def issue_edit(
+    app: App,
+    number: int,
+    meeting_keys: tuple[str, ...],
+    issue_date: Any,
+    subject: str | None,
+    subject_en: str | None,
+    charset: str | None,
+) -> None:
+    """Change draft NUMBER; what is not given stays, and a new date recomputes the promotions."""
+    changes = drafts.DraftChanges(
+        meetings=meeting_keys or None,
+        issue_date=issue_date.date() if issue_date else None,
+        subject_ja=subject,
+        subject_en=subject_en,
+        charset=charset,
+    )
+    with app.migrated_db().session() as session:
+        edited = drafts.edit(session, number, changes, renderer=Renderer(sender=senders(app.settings)))
+        print_drafted(edited)
+
+
+@click.command("delete")
+@click.argument("number", type=int)
+@pass_app
+@reports_errors
+def issue_delete(app: App, number: int) -> None:
+    """Delete draft NUMBER; only a draft can be deleted."""
+    with app.migrated_db().session() as session:
+        deleted = drafts.delete(session, number)
+    click.echo(str(deleted))
