@@ -14,7 +14,7 @@ import pytest
 
 from outreach.config import Secret, SmtpRelay, SmtpTimeouts, load_settings, parse_domain_rates
 from outreach.errors import InvalidInput
-from outreach.scheduler import load_scheduler_settings
+from outreach.schedule_settings import load_scheduler_settings
 from subscribers.settings import load_subscription_settings
 
 SECRET_KEY = "sk-4f8a-very-secret-signing-key"

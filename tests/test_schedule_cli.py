@@ -17,7 +17,7 @@ from outreach.db import Database
 from outreach.issues import get_issue
 from outreach.jobs import JobRuntime, scheduled_send
 from outreach.models import IssueStatus, utcnow
-from outreach.scheduler import JobBook
+from outreach.planner import JobBook
 from tests.conftest import snapshot
 
 SUMMARY_JA = "第9回本会合では、**各参加組織**の取組が紹介されました。"
@@ -202,3 +202,24 @@ def test_publish_refuses_bad_input_and_changes_nothing(
     assert message in result.output
     assert snapshot(ready) == before
     assert not (tmp_path / "var" / "preview").exists()
+
+
+def test_publish_in_iso_2022_jp_refuses_a_summary_it_cannot_carry_then_publishes_one_it_can(
+    ready: Database, tmp_path: Path
+) -> None:
+    (tmp_path / "circled.md").write_text("①安全対策セミナーの拡充が報告されました。", encoding="utf-8")
+    before = snapshot(ready)
+
+    refused = run("meeting", "publish", "plenary:9", "--summary", "circled.md", "--charset", "iso-2022-jp")
+
+    assert refused.exit_code == 2
+    assert "① (U+2460) in the Japanese summary of plenary:9" in refused.output
+    assert snapshot(ready) == before
+    assert not (tmp_path / "var" / "preview").exists()
+
+    published = run("meeting", "publish", "plenary:9", "--summary", "p9.ja.md", "--charset", "iso-2022-jp")
+
+    assert published.exit_code == 0, published.output
+    with ready.session() as session:
+        issue = get_issue(session, 2)
+        assert (issue.charset, issue.status) == ("iso-2022-jp", IssueStatus.SCHEDULED)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import pickle
 import select as select_module
 import signal
 import subprocess
@@ -37,17 +38,11 @@ from outreach.jobs import (
     scheduled_send,
 )
 from outreach.leader import LockFile
-from outreach.models import Issue, IssueStatus, JobRun, Meeting, Promotion, utcnow
+from outreach.models import Issue, IssueStatus, JobRun, Meeting, Promotion, SchedulerJob, utcnow
+from outreach.planner import JobBook, schedule_issue
 from outreach.regular import whats_new
-from outreach.scheduler import (
-    DeliveryLoop,
-    JobBook,
-    SchedulerBusy,
-    SchedulerService,
-    SchedulerSettings,
-    load_scheduler_settings,
-    schedule_issue,
-)
+from outreach.schedule_settings import SchedulerSettings, load_scheduler_settings
+from outreach.scheduler import DeliveryLoop, SchedulerBusy, SchedulerService
 from tests.conftest import POSTGRES_URL, SKIP_POSTGRES
 from tests.smtp_server import SmtpServer
 
@@ -313,6 +308,28 @@ def test_settings_have_defaults_and_refuse_nonsense() -> None:
         load_scheduler_settings({"OUTREACH_SCHEDULER_GRACE": "2h"}, env_file=None)
 
 
+# --- the job store ----------------------------------------------------------------------------------
+
+
+def test_a_recurring_job_stored_before_the_planner_moved_out_of_the_scheduler_module_still_loads(
+    db: Database,
+) -> None:
+    # APScheduler pickles a job's trigger with its class's module: jobs stored by earlier versions name
+    # outreach.scheduler.BusinessMorningTrigger, and must not be dropped as unloadable after an upgrade.
+    with JobBook(db) as book:
+        book.ensure_editions([REGULAR])
+        [stored] = book.jobs()
+    with db.session() as session:
+        job = session.get(SchedulerJob, REGULAR.job_id)
+        assert job is not None
+        state = pickle.dumps(pickle.loads(job.job_state), protocol=0)  # names classes as "module\nname"
+        assert b"coutreach.planner\nBusinessMorningTrigger\n" in state
+        job.job_state = state.replace(b"coutreach.planner\n", b"coutreach.scheduler\n")
+
+    with JobBook(db) as book:
+        assert book.jobs() == [stored]
+
+
 # --- the service ------------------------------------------------------------------------------------
 
 
@@ -452,9 +469,9 @@ def test_a_second_scheduler_on_one_sqlite_file_is_refused(tmp_path: Path) -> Non
 class SchedulerProcess:
     """`python -m outreach scheduler` in a child process, whose log lines the test reads as they come."""
 
-    def __init__(self, environ: dict[str, str], cwd: Path) -> None:
+    def __init__(self, environ: dict[str, str], cwd: Path, *options: str) -> None:
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "outreach", "scheduler"],
+            [sys.executable, "-m", "outreach", "scheduler", *options],
             cwd=cwd,
             env=environ,
             stdout=subprocess.PIPE,
@@ -479,6 +496,17 @@ class SchedulerProcess:
                 assert line, f"the scheduler ended ({self.process.wait()}):\n{''.join(self.lines)}"
                 self.lines.append(line)
 
+    def wait_until(self, condition: Callable[[], bool], *, what: str, timeout: float = 30.0) -> None:
+        """Look at `condition` after each log line or 0.05 s; reading the log keeps the pipe from filling."""
+        deadline = wall_clock.monotonic() + timeout
+        assert self.process.stdout is not None
+        while not condition():
+            assert wall_clock.monotonic() < deadline, f"no {what} in {timeout}s:\n{''.join(self.lines)}"
+            assert self.process.poll() is None, f"the scheduler ended:\n{''.join(self.lines)}"
+            ready, _, _ = select_module.select([self.process.stdout], [], [], 0.05)
+            if ready:
+                self.lines.append(self.process.stdout.readline())
+
     def stop(self) -> None:
         if self.process.poll() is None:
             self.process.send_signal(signal.SIGTERM)
@@ -487,16 +515,21 @@ class SchedulerProcess:
             self.process.stdout.close()
 
 
+def child_environment(env: dict[str, str], **overrides: str) -> dict[str, str]:
+    """This process's environment without its OUTREACH_* variables, with the test's and `overrides`."""
+    environ = {key: value for key, value in os.environ.items() if not key.startswith("OUTREACH_")}
+    environ.update(env)
+    environ.update(overrides)
+    # The child imports this very checkout, wherever pytest was started from.
+    environ["PYTHONPATH"] = str(Path(outreach.__file__).resolve().parent.parent)
+    return environ
+
+
 @pytest.fixture
 def postgres_env(env: dict[str, str], database_url: str) -> dict[str, str]:
     if not database_url.startswith("postgresql"):
         pytest.skip("two schedulers share a database on PostgreSQL only")
-    environ = {key: value for key, value in os.environ.items() if not key.startswith("OUTREACH_")}
-    environ.update(env)
-    environ["OUTREACH_SCHEDULER_POLL"] = "0.2"
-    # The child imports this very checkout, wherever pytest was started from.
-    environ["PYTHONPATH"] = str(Path(outreach.__file__).resolve().parent.parent)
-    return environ
+    return child_environment(env, OUTREACH_SCHEDULER_POLL="0.2")
 
 
 @pytest.mark.postgres
@@ -531,3 +564,44 @@ def test_two_schedulers_on_postgresql_one_leads_the_other_takes_over(
         first.stop()
         if second is not None:
             second.stop()
+
+
+# --- the service with its resident worker, as systemd runs it on SQLite ------------------------------
+
+
+def test_with_worker_on_sqlite_a_scheduled_send_is_delivered_once_by_the_resident_worker_and_recorded_ok(
+    ready: Database, env: dict[str, str], smtp_server: SmtpServer, tmp_path: Path
+) -> None:
+    # The README's systemd unit: `outreach scheduler --with-worker` on one machine. SQLite allows one worker,
+    # the resident one, so the scheduled send must leave the delivery to it instead of starting a second.
+    if not ready.is_sqlite:
+        pytest.skip("on SQLite only one worker may run: the case where a second one was refused")
+    run("issue", "compose", "--meeting", "plenary:8")
+    environ = child_environment(
+        env,
+        OUTREACH_SMTP_URL=smtp_server.url,
+        OUTREACH_SCHEDULER_POLL="0.1",
+        # No regular issue of its own when the test happens to run on the first business day of a month.
+        OUTREACH_SCHEDULER_REGULAR="off",
+    )
+    service = SchedulerProcess(environ, tmp_path, "--with-worker")
+    try:
+        service.wait_for("leading (")
+        service.wait_for("delivering as worker")
+        at = (utcnow() + timedelta(seconds=2)).astimezone(JST)
+        run("issue", "schedule", "1", "--at", at.isoformat(timespec="seconds"))
+        emails = {email for email, _ in SUBSCRIBERS}
+        service.wait_until(lambda: set(smtp_server.handler.copies()) == emails, what="delivery to everyone")
+        service.wait_until(
+            lambda: any(r.job_id == "issue:1" and r.result != "running" for r in runs(ready)),
+            what="a finished run of issue:1",
+        )
+    finally:
+        service.stop()
+
+    assert service.process.returncode == 0, "".join(service.lines)
+    [record] = runs(ready)
+    assert (record.job_id, record.result) == ("issue:1", "ok"), record.detail
+    assert "queued for the resident worker" in (record.detail or "")
+    assert smtp_server.handler.copies() == dict.fromkeys(emails, 1)
+    assert issue_state(ready, 1)[0] == IssueStatus.SENT

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 __all__ = ["meeting", "org"]
 
-import dataclasses
 from pathlib import Path
 from typing import Any
 
@@ -60,12 +59,7 @@ def parse_link(text: str) -> Link:
     return Link(title_ja=title or "関連資料", title_en=title or "Related material", url=url.strip())
 
 
-def _parse_link(text: str) -> dict[str, str]:
-    # `meeting publish` (cli/schedule.py) passes links to content.add_meeting as rows.
-    return dataclasses.asdict(parse_link(text))
-
-
-def _read_text(path: Path | None) -> str:
+def read_text(path: Path | None) -> str:
     if path is None:
         return ""
     try:
@@ -75,7 +69,7 @@ def _read_text(path: Path | None) -> str:
 
 
 def _read_optional(path: Path | None) -> str | None:
-    return None if path is None else _read_text(path)
+    return None if path is None else read_text(path)
 
 
 _SUMMARY_FILE = click.Path(path_type=Path, dir_okay=False)
@@ -112,8 +106,8 @@ def meeting_add(
         key=key,
         held_on=held_on.date(),
         format=format_,
-        summary_ja=_read_text(summary),
-        summary_en=_read_text(summary_en),
+        summary_ja=read_text(summary),
+        summary_en=read_text(summary_en),
         opened_by_ja=opened_by,
         opened_by_en=opened_by_en,
         links=[parse_link(link) for link in links],

@@ -23,33 +23,24 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import click
 from sqlalchemy import select
-from sqlalchemy.orm import Session
 
 from outreach import content, issues
-from outreach.calendar import JST, format_jst, holiday_name, next_business_morning
+from outreach.calendar import JST, format_jst, holiday_name
 from outreach.cli.common import App, pass_app, reports_errors
-from outreach.cli.content import _parse_link, _read_text
+from outreach.cli.content import parse_link, read_text
 from outreach.cli.issues import send_issue
 from outreach.composer import senders
 from outreach.errors import InvalidInput, RelayUnavailable
 from outreach.jobs import JobRuntime, SendIssue
-from outreach.models import Issue, JobRun, Organization, utcnow
-from outreach.network import NETWORK_SLUG
-from outreach.preview import write_preview
+from outreach.models import JobRun, utcnow
+from outreach.planner import JobBook, cancel_job, schedule_issue
 from outreach.render import Renderer
-from outreach.scheduler import (
-    DeliveryLoop,
-    JobBook,
-    SchedulerService,
-    cancel_job,
-    load_scheduler_settings,
-    schedule_issue,
-)
+from outreach.schedule_settings import load_scheduler_settings
+from outreach.scheduler import DeliveryLoop, SchedulerService
+from outreach.usecases.content import MeetingRecord
+from outreach.usecases.publish import Published, publish_meeting
 from outreach.usecases.sends import SendRun, make_worker, start_for_workers
 from subscribers.links import SignedLinks
-
-# The renditions that `meeting publish` previews: the network's own, in both languages, and two members'.
-PREVIEWS = ((NETWORK_SLUG, "ja"), (NETWORK_SLUG, "en"), ("jetro", "ja"), ("jcci", "ja"))
 
 
 def _describe_run(run: SendRun) -> str:
@@ -200,22 +191,19 @@ def schedule_history(app: App, limit: int, job_id: str | None) -> None:
 # --- outreach meeting publish -----------------------------------------------------------------------
 
 
-def _write_previews(app: App, session: Session, issue: Issue, folder: Path) -> list[Path]:
-    renderer = Renderer(sender=senders(app.settings))
-    organizations = {
-        org.slug: org
-        for org in session.scalars(
-            select(Organization).where(Organization.slug.in_({slug for slug, _ in PREVIEWS}))
-        )
-    }
-    written = []
-    for slug, language in PREVIEWS:
-        if slug not in organizations:
-            continue
-        rendition = renderer.render(issue, organizations[slug], language)
-        path = folder / f"{slug}.{language}.html"
-        written.append(write_preview(rendition, path, base_url=app.settings.base_url))
-    return written
+def _print_published(published: Published) -> None:
+    number, at = published.issue_number, published.send_at
+    click.echo(f"recorded {published.meeting} held on {published.held_on}")
+    click.echo(f"composed issue No. {number}: {published.subject_ja}")
+    click.echo("previews:")
+    for preview in published.previews:
+        click.echo(f"  {preview.path}")
+    planned_for = " (the next business morning)" if published.next_business_morning else ""
+    click.echo(f"planned: issue No. {number} goes out {format_jst(at)}{planned_for}{_day_note(at)}")
+    click.echo(
+        f"  change it with `outreach issue schedule {number} --at …`, stop it with "
+        f"`outreach schedule cancel {published.job_id}`"
+    )
 
 
 @click.command("publish")
@@ -233,6 +221,7 @@ def _write_previews(app: App, session: Session, issue: Issue, folder: Path) -> l
 @click.option("--link", "links", multiple=True, help="'title|https://…' or a bare URL; repeatable.")
 @click.option("--send-at", "send_at", help="When to send (default: the next business morning, 10:00 JST).")
 @click.option("--tz", "zone", default="Asia/Tokyo", show_default=True, help="The time zone of --send-at.")
+@click.option("--charset", type=click.Choice(issues.CHARSETS), default="utf-8", show_default=True)
 @pass_app
 @reports_errors
 def meeting_publish(
@@ -247,48 +236,31 @@ def meeting_publish(
     links: tuple[str, ...],
     send_at: str | None,
     zone: str,
+    charset: str,
 ) -> None:
     """After a meeting: record its outcome, compose the issue, write previews and schedule the send."""
-    meeting_key = content.MeetingKey.parse(key)
-    summary_ja = _read_text(summary)
-    english = _read_text(summary_en) or summary_ja
-    now = utcnow()
-    at = (
-        _moment(send_at, zone)
-        if send_at
-        else next_business_morning(now, at=load_scheduler_settings().send_at)
+    record = MeetingRecord(
+        key=key,
+        held_on=held_on.date() if held_on else issues.jst_today(),
+        format=format_,
+        summary_ja=read_text(summary),
+        summary_en=read_text(summary_en),
+        opened_by_ja=opened_by,
+        opened_by_en=opened_by_en,
+        links=[parse_link(link) for link in links],
     )
-    if at <= now:
-        raise InvalidInput(f"{format_jst(at)} is not in the future (it is now {format_jst(now)})")
-    db = app.migrated_db()
-    with db.session() as session:
-        meeting = content.add_meeting(
-            session,
-            meeting_key,
-            held_on=held_on.date() if held_on else issues.jst_today(),
-            format=format_,
-            summary_ja=summary_ja,
-            summary_en=english,
-            opened_by_ja=opened_by,
-            opened_by_en=opened_by_en,
-            links=[_parse_link(link) for link in links],
-        )
-        issue = issues.compose_issue(session, meetings=[meeting], issue_date=at.astimezone(JST).date())
-        folder = app.settings.var_dir / "preview" / f"issue-{issue.number:04d}"
-        previews = _write_previews(app, session, issue, folder)
-        number, subject = issue.number, issue.subject_ja
-    planned = schedule_issue(db, number, at, now=now)
-    click.echo(f"recorded {meeting_key} held on {meeting.held_on}")
-    click.echo(f"composed issue No. {number}: {subject}")
-    click.echo("previews:")
-    for path in previews:
-        click.echo(f"  {path}")
-    planned_for = "" if send_at else " (the next business morning)"
-    click.echo(f"planned: issue No. {number} goes out {format_jst(at)}{planned_for}{_day_note(at)}")
-    click.echo(
-        f"  change it with `outreach issue schedule {number} --at …`, stop it with "
-        f"`outreach schedule cancel {planned.id}`"
+    published = publish_meeting(
+        app.migrated_db(),
+        record,
+        send_at=_moment(send_at, zone) if send_at else None,
+        morning=load_scheduler_settings().send_at,
+        charset=charset,
+        renderer=Renderer(sender=senders(app.settings)),
+        base_url=app.settings.base_url,
+        preview_root=app.settings.var_dir / "preview",
+        now=utcnow(),
     )
+    _print_published(published)
 
 
 # --- outreach scheduler -----------------------------------------------------------------------------
