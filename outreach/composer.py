@@ -80,11 +80,11 @@ class Composer:
         self._organizations: dict[int, Organization] = {}
         self._issues: dict[int, Issue] = {}
 
-    def build(self, row: Claimed, *, eight_bit: bool) -> Built:
+    def build(self, row: Claimed, *, eight_bit: bool, message_id: str | None = None) -> Built:
         rendition = self._rendition(row.issue_id, row.organization_id, row.language)
         links = self.links.for_subscriber(row.subscriber_id, row.language)
         # The same on a resend, so that a reader's mail client can drop the second copy.
-        message_id = f"<outreach.{rendition.number}.{row.id}@{self._domain}>"
+        message_id = message_id or f"<outreach.{rendition.number}.{row.id}@{self._domain}>"
         personal = Personal(
             email=row.email,
             display_name=row.name or row.company,

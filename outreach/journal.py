@@ -5,8 +5,9 @@ is updated. On restart the journal tells which claimed messages went out, which 
 were in flight when the worker died: only those have an unknown fate.
 
 A line is `S <id> <message-id>` when a message is handed over and `F <id> <code> <message-id> <reply>` when
-its reply came (code `-` for a dropped connection), tab-separated; an F line ends with \\x1e so that a line
-torn by a kill mid-write is recognised and ignored.
+its reply came (code `-` for a dropped connection; `550@RCPT` for a reply to a command before the end of the
+data), tab-separated; an F line ends with \\x1e so that a line torn by a kill mid-write is recognised and
+ignored.
 """
 
 from __future__ import annotations
@@ -19,6 +20,8 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
+from outreach.smtp import END_OF_DATA
+
 _FLATTEN = re.compile(r"[\t\r\n\x1e]")
 
 
@@ -28,6 +31,7 @@ class JournalEntry:
     code: int | None  # None: started, no reply recorded
     reply: str
     message_id: str | None
+    stage: str = END_OF_DATA  # the command the reply answered
 
 
 def read_journal(path: Path) -> dict[int, JournalEntry]:
@@ -48,8 +52,9 @@ def _parse(line: str) -> JournalEntry | None:
         if fields[0] == "S" and len(fields) == 3:
             return JournalEntry(int(fields[1]), None, "", fields[2])
         if fields[0] == "F" and len(fields) == 5 and fields[4].endswith("\x1e"):
-            code = None if fields[2] == "-" else int(fields[2])
-            return JournalEntry(int(fields[1]), code, fields[4][:-1], fields[3])
+            code_text, _, stage = fields[2].partition("@")
+            code = None if code_text == "-" else int(code_text)
+            return JournalEntry(int(fields[1]), code, fields[4][:-1], fields[3], stage or END_OF_DATA)
     except ValueError:
         return None
     return None
@@ -89,9 +94,12 @@ class Journal:
     def started(self, delivery_id: int, message_id: str) -> None:
         os.write(self._fd, _started(delivery_id, message_id))
 
-    def finished(self, delivery_id: int, code: int | None, reply: str, message_id: str) -> None:
+    def finished(
+        self, delivery_id: int, code: int | None, reply: str, message_id: str, stage: str = END_OF_DATA
+    ) -> None:
         flat = _FLATTEN.sub(" ", reply[:500])
-        line = f"F\t{delivery_id}\t{'-' if code is None else code}\t{message_id}\t{flat}\x1e\n"
+        code_text = "-" if code is None else str(code) if stage == END_OF_DATA else f"{code}@{stage}"
+        line = f"F\t{delivery_id}\t{code_text}\t{message_id}\t{flat}\x1e\n"
         os.write(self._fd, line.encode("utf-8"))
 
     def clear(self, *, keep: dict[int, str] | None = None) -> None:

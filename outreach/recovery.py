@@ -83,7 +83,7 @@ def settle_from_journal(
     outcomes = []
     for entry in replied:
         row = rows[entry.delivery_id]
-        reply = SmtpReply(entry.code or 0, entry.reply)
+        reply = SmtpReply(entry.code or 0, entry.reply, entry.stage)
         decision = policy.decide(reply, attempts=row.attempts + 1, queued_at=row.created_at, now=now)
         outcomes.append(Outcome(row, decision, reply, entry.message_id, now, (reply,)))
     store.settle(outcomes, unknown=unknown, untried=untried, why=why, resend=resend)

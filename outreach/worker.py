@@ -252,7 +252,10 @@ class Worker:
     def _finished(
         self, row: Claimed, reply: SmtpReply | None, message_id: str, tries: list[SmtpReply | None]
     ) -> Outcome:
-        self.journal.finished(row.id, reply.code if reply else None, reply.text if reply else "", message_id)
+        if reply is None:
+            self.journal.finished(row.id, None, "", message_id)
+        else:
+            self.journal.finished(row.id, reply.code, reply.text, message_id, reply.stage)
         del self._in_flight[row.id]
         now = self.clock()
         decision = self.policy.decide(

@@ -49,3 +49,17 @@ def test_clear_keeps_what_is_in_flight_and_a_name_is_held_once(tmp_path: Path) -
     again = Journal(tmp_path / "w.jsonl")
     assert again.lock()
     again.close()
+
+
+def test_a_refusal_before_the_data_keeps_its_stage(tmp_path: Path) -> None:
+    journal = Journal(tmp_path / "w.journal")
+    journal.started(1, "<m1>")
+    journal.finished(1, 550, "5.1.8 bad sender domain", "<m1>", "MAIL")
+    journal.started(2, "<m2>")
+    journal.finished(2, 250, "2.0.0 Ok", "<m2>")
+    journal.close()
+
+    entries = read_journal(tmp_path / "w.journal")
+
+    assert (entries[1].code, entries[1].stage) == (550, "MAIL")
+    assert (entries[2].code, entries[2].stage) == (250, "end-of-data")

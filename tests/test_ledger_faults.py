@@ -14,8 +14,10 @@ from dataclasses import replace
 from datetime import datetime, timedelta
 
 import pytest
-from sqlalchemy import select
+from click.testing import CliRunner
+from sqlalchemy import select, update
 
+from outreach.cli import cli
 from outreach.config import Settings, SmtpRelay
 from outreach.content import MeetingKey, find_meeting
 from outreach.db import Database
@@ -32,6 +34,8 @@ from outreach.models import (
     Topic,
     utcnow,
 )
+from outreach.outbox import mark_unknown
+from outreach.states import settle_finished
 from outreach.usecases.sends import decide_held, make_worker, start_send
 from outreach.worker import WorkerReport
 from subscribers.consent import ConsentSource, Origin
@@ -95,9 +99,13 @@ def _worker(environment: dict[str, str], name: str) -> subprocess.Popen[str]:
     )
 
 
-def _wait_for(condition: Callable[[], bool], *, timeout: float, what: str) -> None:
+def _wait_for(
+    condition: Callable[[], bool], *, timeout: float, what: str, process: subprocess.Popen[str]
+) -> None:
     deadline = time.monotonic() + timeout
     while not condition():
+        if process.poll() is not None:
+            raise AssertionError(f"the worker exited before {what}: {process.communicate()[0]}")
         if time.monotonic() > deadline:
             raise AssertionError(f"timed out waiting for {what}")
         time.sleep(0.005)  # polling an observable condition, not waiting for time to pass
@@ -114,7 +122,7 @@ def test_a_worker_stalled_past_its_lease_sends_nothing_another_took_over(
     emails = _prepare(seeded_db, 300, slow=smtp_server, delay=0.02)
     environment = _environment(env, smtp_server)
     stalled = _worker(environment, "stalled")
-    _wait_for(lambda: smtp_server.handler.count() >= 30, timeout=60, what="the first worker to send")
+    _wait_for(lambda: smtp_server.handler.count() >= 30, timeout=60, what="it sent", process=stalled)
     stalled.send_signal(signal.SIGSTOP)
     try:
         time.sleep(LEASE + 1)  # the fault itself: a stall (a paused VM, swap) longer than the lease
@@ -145,7 +153,7 @@ def test_hold_holds_only_the_messages_in_flight_of_a_worker_killed_for_good(
     emails = _prepare(seeded_db, 200, slow=smtp_server, delay=0.05)
     environment = _environment(env, smtp_server, OUTREACH_UNKNOWN_POLICY="hold")
     killed = _worker(environment, "killed")
-    _wait_for(lambda: smtp_server.handler.count() >= 20, timeout=60, what="the first worker to send")
+    _wait_for(lambda: smtp_server.handler.count() >= 20, timeout=60, what="it sent", process=killed)
     killed.kill()  # SIGKILL: it never comes back
     killed.wait(timeout=30)
     for email in emails:
@@ -266,3 +274,51 @@ def test_what_a_refusal_means_for_the_row_and_the_subscriber(
         subscriber = session.scalars(select(Subscriber)).one()
         assert (row.status, subscriber.status) == expected
         assert row.smtp_code == int(reply[:3])
+
+
+@pytest.mark.parametrize("choice", ["--resend", "--drop"])
+def test_staff_decide_on_held_messages_from_the_command_line(
+    seeded_db: Database, env: dict[str, str], choice: str
+) -> None:
+    held, fine = _prepare(seeded_db, 2)
+    with seeded_db.session() as session:  # what a worker that stopped mid-send leaves under `hold`
+        rows = dict(session.execute(select(Delivery.email, Delivery.id)).all())
+        session.execute(
+            update(Delivery).where(Delivery.email == fine).values(status=DeliveryStatus.SENT, smtp_code=250)
+        )
+        session.execute(update(Delivery).where(Delivery.email == held).values(status=DeliveryStatus.SENDING))
+        mark_unknown(session, [rows[held]], why="the worker stopped", resend=False, now=utcnow())
+        settle_finished(session, now=utcnow())
+    nothing = CliRunner().invoke(cli, ["issue", "decide", "1"])
+    assert nothing.exit_code == 2
+    assert "--resend or --drop" in nothing.output
+
+    result = CliRunner().invoke(cli, ["issue", "decide", "1", choice])
+
+    assert result.exit_code == 0, result.output
+    assert "1 recipients" in result.output
+    with seeded_db.session() as session:
+        issue = get_issue(session, 1)
+        expected = (DeliveryStatus.QUEUED, IssueStatus.SENDING)
+        if choice == "--drop":
+            expected = (DeliveryStatus.FAILED, IssueStatus.SENT)
+        assert (_states(seeded_db)[held], issue.status) == expected
+    again = CliRunner().invoke(cli, ["issue", "decide", "1", choice])
+    assert again.exit_code == 2
+    assert "no recipients waiting for a decision" in again.output
+
+
+def test_a_reply_too_long_to_be_real_defers_that_row_and_the_worker_goes_on(
+    seeded_db: Database, settings: Settings, smtp_server: SmtpServer
+) -> None:
+    odd, fine = _prepare(seeded_db, 2)
+    smtp_server.handler.data_replies[odd] = "250 " + "x" * 70_000  # one line longer than any real reply
+
+    _deliver(seeded_db, _relayed(settings, smtp_server))
+
+    assert _states(seeded_db) == {odd: DeliveryStatus.DEFERRED, fine: DeliveryStatus.SENT}
+    with seeded_db.session() as session:
+        replies = session.scalars(
+            select(DeliveryAttempt.smtp_reply).join(Delivery).where(Delivery.email == odd)
+        ).all()
+        assert len(replies) == 2  # dropped, reconnected, tried once more, dropped again: retried later

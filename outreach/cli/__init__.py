@@ -10,9 +10,9 @@ import click
 
 from outreach.cli.content import meeting, org
 from outreach.cli.database import db, seed
-from outreach.cli.delivery import issue_cancel, issue_pause, issue_resume, issue_retry, worker
+from outreach.cli.delivery import issue_cancel, issue_decide, issue_pause, issue_resume, issue_retry, worker
 from outreach.cli.demo import demo
-from outreach.cli.drafts import issue_delete, issue_edit
+from outreach.cli.drafts import issue_delete, issue_edit, issue_test_send
 from outreach.cli.issues import issue, log_command
 from outreach.cli.schedule import issue_schedule, meeting_publish, schedule, scheduler_command
 from outreach.cli.subscribers import subscribers
@@ -33,9 +33,9 @@ def cli(verbose: bool) -> None:
 
 for command in (db, seed, org, meeting, issue, log_command, subscribers, demo):
     cli.add_command(command)
-for control in (issue_pause, issue_resume, issue_cancel, issue_retry):
+for control in (issue_pause, issue_resume, issue_cancel, issue_retry, issue_decide):
     issue.add_command(control)
-for draft_command in (issue_edit, issue_delete):
+for draft_command in (issue_edit, issue_delete, issue_test_send):
     issue.add_command(draft_command)
 cli.add_command(worker)
 issue.add_command(issue_schedule)

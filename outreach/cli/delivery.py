@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-__all__ = ["issue_cancel", "issue_pause", "issue_resume", "issue_retry", "worker"]
+__all__ = ["issue_cancel", "issue_decide", "issue_pause", "issue_resume", "issue_retry", "worker"]
 
 import asyncio
 import contextlib
@@ -15,7 +15,14 @@ import click
 from outreach.cli.common import App, pass_app, reports_errors
 from outreach.config import Settings
 from outreach.errors import RelayUnavailable
-from outreach.usecases.sends import cancel_send, make_worker, pause_send, resume_send, retry_send
+from outreach.usecases.sends import (
+    cancel_send,
+    decide_held,
+    make_worker,
+    pause_send,
+    resume_send,
+    retry_send,
+)
 from outreach.worker import Worker
 from subscribers.links import SignedLinks
 
@@ -69,6 +76,27 @@ def issue_retry(app: App, number: int) -> None:
     click.echo(
         f"issue No. {number}: {reopened} recipients queued again; `outreach issue send {number}` sends them"
     )
+
+
+@click.command("decide")
+@click.argument("number", type=int)
+@click.option("--resend", is_flag=True, help="Send them again (a reader may get two copies).")
+@click.option("--drop", is_flag=True, help="Do not send them again (they may have arrived).")
+@pass_app
+@reports_errors
+def issue_decide(app: App, number: int, resend: bool, drop: bool) -> None:
+    """Decide on the messages held with an unknown fate (OUTREACH_UNKNOWN_POLICY=hold): --resend or --drop."""
+    if resend == drop:
+        raise click.UsageError("say either --resend or --drop")
+    with app.migrated_db().session() as session:
+        decided = decide_held(session, number, resend=resend)
+    if resend:
+        click.echo(
+            f"issue No. {number}: {decided} recipients queued again; "
+            f"`outreach issue send {number}` or a running worker sends them"
+        )
+    else:
+        click.echo(f"issue No. {number}: {decided} recipients marked failed (not sent again)")
 
 
 @click.command()

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-__all__ = ["issue_delete", "issue_edit", "print_drafted"]
+__all__ = ["issue_delete", "issue_edit", "issue_test_send", "print_drafted"]
 
+import asyncio
 from typing import Any
 
 import click
@@ -11,8 +12,11 @@ import click
 from outreach import issues
 from outreach.cli.common import App, pass_app, reports_errors
 from outreach.composer import senders
+from outreach.network import NETWORK_SLUG
 from outreach.render import Renderer
 from outreach.usecases import drafts
+from outreach.usecases.trial import send_trial
+from subscribers.links import SignedLinks
 
 
 def print_drafted(drafted: drafts.Drafted) -> None:
@@ -74,3 +78,31 @@ def issue_delete(app: App, number: int) -> None:
     with app.migrated_db().session() as session:
         deleted = drafts.delete(session, number)
     click.echo(str(deleted))
+
+
+@click.command("test-send")
+@click.argument("number", type=int)
+@click.option("--to", "to", required=True, help="The address the test goes to (a colleague's, not a list).")
+@click.option("--org", "organization", default=NETWORK_SLUG, show_default=True, help="Whose rendition.")
+@click.option("--lang", type=click.Choice(["ja", "en"]), default="ja", show_default=True)
+@pass_app
+@reports_errors
+def issue_test_send(app: App, number: int, to: str, organization: str, lang: str) -> None:
+    """Send one rendition of issue NUMBER to one address, before the real send; the ledger is not touched."""
+    sent = asyncio.run(
+        send_trial(
+            app.migrated_db(),
+            app.settings,
+            number,
+            to=to,
+            organization=organization,
+            language=lang,
+            links=SignedLinks(app.settings),
+        )
+    )
+    click.echo(
+        f"test of issue No. {number} ({sent.organization}, {sent.language}) to {sent.to}: "
+        f"{sent.reply.code} {sent.reply.text}"
+    )
+    if sent.reply.code != 250:
+        raise SystemExit(4)

@@ -117,7 +117,8 @@ def decide_held(session: Session, number: int, *, resend: bool, now: datetime | 
     if not decided:
         raise InvalidInput(f"issue No. {number} has no recipients waiting for a decision")
     if issue.status == IssueStatus.PAUSED:
-        states.resume(issue)  # a worker sends what was queued again, or marks the issue sent
+        states.resume(issue)  # a worker sends what was queued again
+    states.settle_finished(session, now=now or utcnow())  # dropped: nothing is left, the issue is sent
     return decided
 
 
