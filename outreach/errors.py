@@ -3,7 +3,10 @@
 OutreachError                     base of all of them; `exit_code` is what the CLI exits with
 ├── InvalidInput (ValueError)     bad input from a person: a file, an address, an option. exit 2
 │   ├── NotFound (LookupError)    an organization, meeting, issue or subscriber that does not exist
-│   └── RosterError               a roster file with line-numbered problems; nothing was imported
+│   ├── RosterError               a roster file with line-numbered problems; nothing was imported
+│   ├── NetworkDataError          a network data file (outreach/data/*.toml) with a bad entry (network.py)
+│   ├── IllegalMove               a move the issue's state does not allow, e.g. pausing a draft (states.py)
+│   └── WorkerBusy                SQLite's one worker slot is taken (recovery.py)
 ├── NotReady (RuntimeError)       the database is missing or not migrated to the head revision. exit 3
 └── DeliveryError                 the mail server could not take the send. exit 4
     └── RelayUnavailable (ConnectionError)
