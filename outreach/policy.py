@@ -88,6 +88,9 @@ def _hours(span: timedelta) -> str:
     return f"{span.total_seconds() / 3600:g} h"
 
 
+_SENT = Decision(DeliveryStatus.SENT, reason="sent")
+
+
 @dataclass(frozen=True)
 class RetryPolicy:
     """250 sent; 4xx, drops and surprises retried with backoff until a deadline; 5xx read by RFC 3463."""
@@ -110,7 +113,7 @@ class RetryPolicy:
     ) -> Decision:
         """`reply` None: the connection dropped with the message in flight. `attempts` counts this one."""
         if reply is not None and reply.code == 250 and reply.stage == END_OF_DATA:
-            return Decision(DeliveryStatus.SENT, reason="sent")
+            return _SENT
         if reply is not None and 500 <= reply.code < 600:
             return _permanent(reply)
         reason = _why_later(reply)

@@ -6,8 +6,10 @@ from __future__ import annotations
 __all__ = ["END_OF_DATA", "ConnectionLost", "SmtpConnection", "SmtpReply", "dot_stuff"]
 
 import asyncio
+import math
 import ssl
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import astuple, dataclass
 from functools import lru_cache
 
 import aiosmtplib
@@ -120,6 +122,7 @@ class SmtpConnection:
         self._reader: asyncio.StreamReader | None = None
         self._writer: asyncio.StreamWriter | None = None
         self._reopen = False  # we dropped the connection on purpose; the next message opens a new one
+        self._watchdog: _Watchdog | None = None
         self.pipelining = False
         self.eight_bit = False
         self.max_size: int | None = None
@@ -157,6 +160,7 @@ class SmtpConnection:
         self.max_size = int(size) if size.isdigit() and int(size) > 0 else None
         self._take_over(client)
         self._reopen = False
+        self._watchdog = _Watchdog(self._timeouts, on_expiry=self.abort)
 
     def _take_over(self, client: aiosmtplib.SMTP) -> None:
         """Move the open transport from aiosmtplib's protocol to a stream reader and writer of our own."""
@@ -181,11 +185,17 @@ class SmtpConnection:
         closed on purpose cannot be opened again."""
         if self._reopen:
             await self.open()
+        watchdog = self._watchdog
         try:
             return await self._transaction(sender, recipient, message)
         except (TimeoutError, OSError, asyncio.IncompleteReadError) as exc:  # OSError: ConnectionLost too
             self.abort()
+            if watchdog is not None and watchdog.expired is not None:
+                raise ConnectionLost(f"timed out: {watchdog.expired}") from None
             raise ConnectionLost(str(exc) or type(exc).__name__) from None
+        finally:
+            if watchdog is not None:
+                watchdog.disarm()
 
     async def _transaction(self, sender: str, recipient: str, message: bytes) -> SmtpReply:
         replies = await self._envelope_replies(_envelope(sender, recipient, message))
@@ -220,8 +230,8 @@ class SmtpConnection:
         data = memoryview(dot_stuff(message) + (b"" if message.endswith(b"\r\n") else b"\r\n") + b".\r\n")
         for start in range(0, len(data), _BLOCK):
             writer = self._write(data[start : start + _BLOCK])
-            async with asyncio.timeout(self._timeouts.data_block):
-                await writer.drain()
+            self._wait(self._timeouts.data_block, "the message to be taken")
+            await writer.drain()
 
     def _write(self, data: bytes | memoryview) -> asyncio.StreamWriter:
         if self._writer is None:
@@ -237,12 +247,18 @@ class SmtpConnection:
             return self._timeouts.data_end
         return self._timeouts.command
 
-    async def _reply(self, stage: str) -> SmtpReply:
+    def _wait(self, seconds: float, what: str) -> None:
+        """Start the clock of the next wait of this message."""
+        if self._watchdog is None:
+            raise ConnectionLost("not connected")
+        self._watchdog.arm(seconds, what)
+
+    async def _reply(self, stage: str, *, within: float | None = None) -> SmtpReply:
         assert self._reader is not None
         assert self._writer is not None
-        async with asyncio.timeout(self._timeout(stage)):
-            await self._writer.drain()
-            code, text = await _read_reply(self._reader)
+        self._wait(within or self._timeout(stage), f"the reply to {stage}")
+        await self._writer.drain()
+        code, text = await _read_reply(self._reader)
         return SmtpReply(code, text, stage)
 
     async def _reset(self) -> None:
@@ -255,6 +271,8 @@ class SmtpConnection:
         if self._writer is not None:
             self._writer.transport.abort()
         self._reader = self._writer = None
+        if self._watchdog is not None:
+            self._watchdog.stop()
 
     async def close(self) -> None:
         self._reopen = False
@@ -262,11 +280,42 @@ class SmtpConnection:
             return
         try:
             self._write(b"QUIT\r\n")
-            async with asyncio.timeout(5):  # a polite goodbye: not worth the whole command timeout
-                await self._reply("QUIT")
+            await self._reply("QUIT", within=5)  # a goodbye: not worth the whole command timeout
         except (TimeoutError, OSError, asyncio.IncompleteReadError):
             pass
         finally:
             if self._writer is not None:
                 self._writer.close()
             self._reader = self._writer = None
+            if self._watchdog is not None:
+                self._watchdog.stop()
+                self._watchdog = None
+
+
+class _Watchdog:
+    """The timeouts of a connection without a timer per wait: each wait sets a deadline, a number, and one
+    task per connection looks at it a few times a second (a timer per reply cost more than the reply)."""
+
+    def __init__(self, timeouts: SmtpTimeouts, *, on_expiry: Callable[[], None]) -> None:
+        self._loop = asyncio.get_running_loop()
+        self._tick = min(1.0, min(astuple(timeouts)) / 4)
+        self._deadline = math.inf
+        self._what = ""
+        self.expired: str | None = None  # what we were waiting for when time ran out
+        self._task = self._loop.create_task(self._watch(on_expiry))
+
+    def arm(self, seconds: float, what: str) -> None:
+        self._deadline = self._loop.time() + seconds
+        self._what = what
+
+    def disarm(self) -> None:
+        self._deadline = math.inf
+
+    def stop(self) -> None:
+        self._task.cancel()
+
+    async def _watch(self, on_expiry: Callable[[], None]) -> None:
+        while self._loop.time() <= self._deadline:
+            await asyncio.sleep(self._tick)
+        self.expired = self._what
+        on_expiry()

@@ -144,10 +144,10 @@ def _claim_some(
 
 
 def _claimed(row: Any, token: str) -> Claimed:
+    row_id, issue_id, subscriber_id, organization_id, language, email, name, company, attempts, at, *_ = row
     return Claimed(
-        row.id, row.issue_id, row.subscriber_id, row.organization_id, row.language, row.email,
-        row.name, row.company, row.attempts, row.created_at, token,
-    )  # fmt: skip
+        row_id, issue_id, subscriber_id, organization_id, language, email, name, company, attempts, at, token
+    )
 
 
 def _refusal(status: SubscriberStatus) -> str:
