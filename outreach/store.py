@@ -10,10 +10,11 @@ from collections.abc import Callable
 from datetime import datetime, timedelta
 
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from outreach import outbox, states
 from outreach.db import Database
-from outreach.models import Issue, IssueStatus
+from outreach.models import DeliveryStatus, Issue, IssueStatus
 from outreach.outbox import Claimed, Outcome, Recorded
 
 
@@ -35,14 +36,25 @@ class Store:
     def write(
         self, outcomes: list[Outcome], *, returned: list[int], held: dict[int, str]
     ) -> tuple[Recorded, set[int]]:
-        """Record outcomes, give back `returned` rows, renew the lease on `held`: what we still hold."""
+        """Renew the lease on `held` and on the rows of `outcomes`, record the outcomes of the rows still
+        ours, give back `returned` rows: one transaction. Return what we still hold and may send."""
         now = self.clock()
         with self.db.session() as session:
-            recorded = outbox.record_outcomes(session, outcomes, bounce_limit=self.bounce_limit, now=now)
+            recorded, current = self._record(session, outcomes, held=held, now=now)
             if returned:
                 outbox.release_rows(session, worker=self.name, ids=returned)
-            owned = outbox.renew_claims(session, held, now=now) if held else set()
-        return recorded, owned
+        sendable = {row_id for row_id in held if current.get(row_id) == DeliveryStatus.SENDING}
+        return recorded, sendable
+
+    def _record(
+        self, session: Session, outcomes: list[Outcome], *, held: dict[int, str], now: datetime
+    ) -> tuple[Recorded, dict[int, DeliveryStatus]]:
+        ours = {**held, **{outcome.row.id: outcome.row.token for outcome in outcomes}}
+        current = outbox.renew_claims(session, ours, now=now) if ours else {}
+        recorded = outbox.record_outcomes(
+            session, outcomes, current=current, bounce_limit=self.bounce_limit, now=now
+        )
+        return recorded, current
 
     def release_all(self) -> None:
         with self.db.session() as session:
@@ -64,7 +76,7 @@ class Store:
         """What a journal told about rows we now hold: replies, messages in flight, rows never tried."""
         now = self.clock()
         with self.db.session() as session:
-            recorded = outbox.record_outcomes(session, outcomes, bounce_limit=self.bounce_limit, now=now)
+            recorded, _ = self._record(session, outcomes, held={}, now=now)
             outbox.mark_unknown(session, unknown, why=why, resend=resend, now=now)
             if untried:
                 outbox.release_rows(session, worker=self.name, ids=untried)

@@ -178,29 +178,27 @@ def _cancel_refused(session: Session, refused: dict[int, str], now: datetime) ->
     )
 
 
-def renew_claims(session: Session, held: Mapping[int, str], *, now: datetime) -> set[int]:
-    """Renew the lease on the rows a worker holds (id -> claim token); return those it still holds.
+def renew_claims(session: Session, held: Mapping[int, str], *, now: datetime) -> dict[int, DeliveryStatus]:
+    """Renew the lease on the rows a worker holds (id -> claim token), locking them until the transaction
+    ends; return the state of each row that still carries the worker's token.
 
-    A row another worker took over (new token), or that was cancelled meanwhile (an opt-out, a cancelled
-    issue), is not renewed and not returned: the worker must not send it.
+    A row another worker took over has a new token and is not returned: the worker must neither send it nor
+    write its outcome. A row cancelled meanwhile (an opt-out, a cancelled issue) keeps the token and comes
+    back `cancelled`: the worker must not send it, but records what became of a message already in flight.
     """
-    owned: set[int] = set()
+    current: dict[int, DeliveryStatus] = {}
     ids = list(held)
     for start in range(0, len(ids), 1000):
         chunk = ids[start : start + 1000]
         rows = session.execute(
             update(Delivery)
-            .where(
-                Delivery.id.in_(chunk),
-                Delivery.claim_token.in_({held[i] for i in chunk}),
-                Delivery.status == DeliveryStatus.SENDING,
-            )
+            .where(Delivery.id.in_(chunk), Delivery.claim_token.in_({held[i] for i in chunk}))
             .values(claimed_at=now)
-            .returning(Delivery.id, Delivery.claim_token)
+            .returning(Delivery.id, Delivery.claim_token, Delivery.status)
             .execution_options(synchronize_session=False)
         )
-        owned.update(row_id for row_id, token in rows if held[row_id] == token)
-    return owned
+        current.update({row_id: status for row_id, token, status in rows if held[row_id] == token})
+    return current
 
 
 def release_rows(session: Session, *, worker: str, ids: list[int] | None = None) -> None:

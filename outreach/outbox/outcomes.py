@@ -9,6 +9,7 @@ from __future__ import annotations
 
 __all__ = ["Outcome", "Recorded", "held_rows", "mark_unknown", "record_outcomes"]
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -61,17 +62,21 @@ class Recorded:
 
 
 def record_outcomes(
-    session: Session, outcomes: list[Outcome], *, bounce_limit: int, now: datetime
+    session: Session,
+    outcomes: list[Outcome],
+    *,
+    current: Mapping[int, DeliveryStatus],
+    bounce_limit: int,
+    now: datetime,
 ) -> Recorded:
+    """Write the outcomes of the rows in `current` (those still under the worker's token, as
+    `renew_claims` returned them in this transaction); the others were taken over and are reported lost."""
     recorded = Recorded()
-    if not outcomes:
-        return recorded
-    current = _current(session, [outcome.row.id for outcome in outcomes])
     rows: list[dict[str, Any]] = []
     attempts: list[dict[str, Any]] = []
     for outcome in outcomes:
-        token, status = current.get(outcome.row.id, (None, None))
-        if token != outcome.row.token:
+        status = current.get(outcome.row.id)
+        if status is None:
             recorded.lost.append(outcome.row.id)
             continue
         attempts += _attempts(outcome)
@@ -84,19 +89,6 @@ def record_outcomes(
         session.execute(insert(DeliveryAttempt), attempts)
     _bounce(session, recorded.written, limit=bounce_limit, now=now)
     return recorded
-
-
-def _current(session: Session, ids: list[int]) -> dict[int, tuple[str | None, DeliveryStatus]]:
-    """Each row's claim token and state, locked until the write commits (a taker skips locked rows)."""
-    current: dict[int, tuple[str | None, DeliveryStatus]] = {}
-    for start in range(0, len(ids), 1000):
-        rows = session.execute(
-            select(Delivery.id, Delivery.claim_token, Delivery.status)
-            .where(Delivery.id.in_(ids[start : start + 1000]))
-            .with_for_update()
-        )
-        current.update({row_id: (token, status) for row_id, token, status in rows})
-    return current
 
 
 def _row_update(outcome: Outcome) -> dict[str, Any]:
