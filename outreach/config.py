@@ -279,6 +279,7 @@ class Settings:
     var_dir: Path = field(default=Path("var"))
     fallback_relays: tuple[SmtpRelay, ...] = ()
     delivery: DeliverySettings = field(default_factory=DeliverySettings)
+    development: bool = False  # OUTREACH_ENV=development: outreach.guard lets local settings mail a relay
 
     @property
     def relays(self) -> tuple[SmtpRelay, ...]:
@@ -307,6 +308,7 @@ class _Environment(EnvironmentModel):
     from_name_en: str = "SME Overseas Safety Network Secretariat"
     base_url: str = Field("http://127.0.0.1:8000", description="an http(s) URL without spaces")
     secret_key: str = Field(_DEFAULT_SECRET, repr=False)
+    env: Literal["production", "development"] = Field("production", description="production or development")
     postal_address: str = "〒100-8919 東京都千代田区霞が関2-2-1 外務省領事局海外邦人安全課"
     postal_address_en: str = (
         "Overseas Japanese Safety Division, Consular Affairs Bureau, Ministry of Foreign Affairs, "
@@ -377,13 +379,12 @@ def load_settings(
     """
     env = read_environment(_Environment, environ, env_file=env_file)
     domain = env.sender.rpartition("@")[2]
-    relays = parse_relays(env.smtp_url)  # these two raise InvalidInput naming their variable
-    domain_rates = parse_domain_rates(env.domain_rates)
+    relays = parse_relays(env.smtp_url)  # raises InvalidInput naming its variable, as parse_domain_rates does
     return Settings(
         database_url=Secret(env.database_url or f"sqlite:///{env.var_dir / 'outreach.sqlite3'}"),
         smtp=relays[0] if relays else None,
         fallback_relays=relays[1:],
-        delivery=_delivery_settings(env, domain_rates),
+        delivery=_delivery_settings(env, parse_domain_rates(env.domain_rates)),
         outbox_dir=env.outbox_dir or env.var_dir / "outbox",
         sender_address=env.sender,
         sender_name_ja=env.from_name,
@@ -395,4 +396,5 @@ def load_settings(
         list_id=env.list_id or f"mailmag.{domain}",
         unsubscribe_mailto=env.unsubscribe_mailto or f"unsubscribe@{domain}",
         var_dir=env.var_dir,
+        development=env.env == "development",
     )

@@ -15,6 +15,7 @@ from outreach.db import Database
 from tests.conftest import snapshot
 from tests.smtp_server import SmtpServer, free_port
 
+LONG_SECRET = "a-test-secret-key-long-enough-for-the-guard-0123456789"
 SUMMARY = """第9回本会合では、**各参加組織**の取組が紹介されました。
 
 - 安全対策セミナーの拡充
@@ -170,8 +171,15 @@ def test_bad_input_exits_2_with_a_clear_message_and_changes_nothing(
     assert snapshot(ready) == before
 
 
-def test_sending_to_a_real_smtp_server_and_to_an_unreachable_one(
-    ready: Database, smtp_server: SmtpServer, monkeypatch: pytest.MonkeyPatch
+@pytest.fixture
+def production(ready: Database, monkeypatch: pytest.MonkeyPatch) -> Database:
+    """Settings that the production guard lets mail a real relay."""
+    monkeypatch.setenv("OUTREACH_SECRET_KEY", LONG_SECRET)
+    return ready
+
+
+def test_an_unreachable_relay_pauses_the_send_with_the_reason_and_sending_again_resumes_it(
+    production: Database, smtp_server: SmtpServer, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     assert run("subscribers", "add", "one@example.jp", "--org", "jetro").exit_code == 0
     assert run("issue", "compose", "--meeting", "plenary:8").exit_code == 0
@@ -180,13 +188,98 @@ def test_sending_to_a_real_smtp_server_and_to_an_unreachable_one(
     down = CliRunner().invoke(cli, ["issue", "send", "1"])
     assert down.exit_code == 4
     assert "cannot connect" in down.output
-    assert json.loads(run("issue", "status", "1", "--json").output)["counts"] == {"queued": 1}
+    assert "`outreach issue send 1` resumes it" in down.output
+    status = json.loads(run("issue", "status", "1", "--json").output)
+    assert status["counts"] == {"queued": 1}
+    assert status["status"] == "paused"
+    assert status["pause_reason"].startswith("the relay could not be reached: cannot connect")
 
     monkeypatch.setenv("OUTREACH_SMTP_URL", smtp_server.url)
+    detached = run("issue", "send", "1", "--detach")  # a worker would deliver it from here
+    assert "issue No. 1 is sending" in detached.output
     up = run("issue", "send", "1")
     assert up.exit_code == 0, up.output
     [received] = smtp_server.handler.to("one@example.jp")
     assert "日本貿易振興機構" in received.parsed().get_body(("plain",)).get_content()
+    assert json.loads(run("issue", "status", "1", "--json").output)["status"] == "sent"
+
+
+def test_a_send_that_paused_itself_exits_6_with_the_reason(
+    production: Database, smtp_server: SmtpServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for index in range(4):
+        assert run("subscribers", "add", f"gone{index}@example.jp").exit_code == 0
+        smtp_server.handler.rcpt_replies[f"gone{index}@example.jp"] = "550 5.1.1 no such user"
+    assert run("issue", "compose", "--meeting", "plenary:8").exit_code == 0
+    monkeypatch.setenv("OUTREACH_SMTP_URL", smtp_server.url)
+    monkeypatch.setenv("OUTREACH_PAUSE_AFTER_ERRORS", "2")
+    monkeypatch.setenv("OUTREACH_SMTP_CONNECTIONS", "1")
+
+    result = CliRunner().invoke(cli, ["issue", "send", "1"])
+
+    assert result.exit_code == 6, result.output
+    assert "error: issue No. 1 paused itself: 2 errors in a row" in result.output
+    assert "then `outreach issue resume 1`" in result.output
+    assert json.loads(run("issue", "status", "1", "--json").output)["status"] == "paused"
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+def test_a_missing_database_file_is_named_and_never_made(
+    env: dict[str, str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    monkeypatch.chdir(elsewhere)  # the default database, var/outreach.sqlite3, is not in this folder
+    monkeypatch.delenv("OUTREACH_DATABASE_URL")
+    monkeypatch.delenv("OUTREACH_VAR_DIR")
+
+    for command in (
+        ["issue", "list"],
+        ["db", "status"],
+        ["seed"],
+        ["issue", "send", "1"],
+        ["worker", "--once"],
+    ):
+        result = CliRunner().invoke(cli, command)
+        assert result.exit_code == 3, result.output
+        assert f"the database file {elsewhere / 'var' / 'outreach.sqlite3'} does not exist" in result.output
+        assert "outreach db upgrade" in result.output
+    assert list(elsewhere.iterdir()) == []
+
+    assert run("db", "upgrade").exit_code == 0  # it alone makes the file, and the one folder it needs
+    assert (elsewhere / "var" / "outreach.sqlite3").is_file()
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+def test_a_database_url_makes_at_most_the_last_folder(
+    env: dict[str, str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("OUTREACH_DATABASE_URL", f"sqlite:///{tmp_path / 'typo' / 'deep' / 'x.sqlite3'}")
+
+    deep = CliRunner().invoke(cli, ["db", "upgrade"])
+
+    assert deep.exit_code == 2, deep.output
+    assert f"the folder {tmp_path / 'typo'} does not exist" in deep.output
+    assert not (tmp_path / "typo").exists()
+    monkeypatch.setenv("OUTREACH_DATABASE_URL", f"sqlite:///{tmp_path / 'data' / 'x.sqlite3'}")
+    assert run("db", "upgrade").exit_code == 0
+    assert (tmp_path / "data" / "x.sqlite3").is_file()
+
+
+def test_out_makes_at_most_the_last_folder(ready: Database, tmp_path: Path) -> None:
+    assert run("subscribers", "add", "one@example.jp", "--org", "jetro").exit_code == 0
+    assert run("issue", "compose", "--meeting", "plenary:8").exit_code == 0
+
+    deep = CliRunner().invoke(cli, ["issue", "preview", "1", "--out", "typo/deep/jetro.html"])
+    assert deep.exit_code == 2, deep.output
+    assert f"the folder {tmp_path / 'typo'} does not exist" in deep.output
+    export = CliRunner().invoke(cli, ["subscribers", "export", "--org", "jetro", "--out", "typo/deep/j.csv"])
+    assert export.exit_code == 2, export.output
+    assert not (tmp_path / "typo").exists()
+
+    exported = CliRunner().invoke(cli, ["subscribers", "export", "--org", "jetro", "--out", "rosters/j.csv"])
+    assert exported.exit_code == 0, exported.output
+    assert "one@example.jp" in (tmp_path / "rosters" / "j.csv").read_text(encoding="utf-8-sig")
 
 
 def test_make_run_demo_runs_as_a_program_and_is_idempotent(env: dict[str, str], tmp_path: Path) -> None:

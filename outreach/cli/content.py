@@ -114,10 +114,8 @@ def meeting_add(
     )
     with app.migrated_db().session() as session:
         recorded = record_meeting(session, record)
-        click.echo(
-            f"recorded {recorded.key} held on {recorded.held_on}: compose with "
-            f"`outreach issue compose --meeting {recorded.key}`"
-        )
+        key, held_on = recorded.key, recorded.held_on
+    click.echo(f"recorded {key} held on {held_on}: compose with `outreach issue compose --meeting {key}`")
 
 
 @meeting.command("edit")
@@ -160,7 +158,8 @@ def meeting_edit(
     )
     with app.migrated_db().session() as session:
         edited = edit_meeting(session, key, changes)
-        click.echo(f"edited {edited.meeting.key} held on {edited.meeting.held_on}")
+        edited_key, held_on = edited.meeting.key, edited.meeting.held_on
+    click.echo(f"edited {edited_key} held on {held_on}")
     for warning in edited.warnings:
         click.secho(f"warning: {warning}", fg="yellow", err=True)
 
@@ -171,5 +170,9 @@ def meeting_edit(
 def meeting_list(app: App) -> None:
     """List the recorded meetings."""
     with app.migrated_db().session() as session:
-        for item in list_meetings(session):
-            click.echo(f"{item.key:<14} {item.held_on}  {item.format or '-':<9} {item.opened_by_ja}")
+        lines = [
+            f"{item.key:<14} {item.held_on}  {item.format or '-':<9} {item.opened_by_ja}"
+            for item in list_meetings(session)
+        ]
+    for line in lines:
+        click.echo(line)

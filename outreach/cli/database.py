@@ -23,9 +23,10 @@ def db() -> None:
 @pass_app
 @reports_errors
 def db_upgrade(app: App) -> None:
-    """Apply the migrations up to the newest one."""
-    app.db.upgrade()
-    click.echo(f"database {app.db.describe()} is at revision {app.db.current_revision()}")
+    """Apply the migrations up to the newest one (a missing SQLite file is made, and its last folder)."""
+    database = app.new_or_existing_db()
+    database.upgrade()
+    click.echo(f"database {database.describe()} is at revision {database.current_revision()}")
 
 
 @db.command("status")

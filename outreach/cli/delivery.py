@@ -111,7 +111,7 @@ def issue_decide(app: App, number: int, resend: bool, drop: bool) -> None:
 @reports_errors
 def worker(app: App, name: str | None, connections: int | None, once: bool) -> None:
     """Deliver every issue being sent, until stopped (SIGTERM or Ctrl-C). Several may run on PostgreSQL."""
-    settings = app.settings
+    settings = app.guard_real_mail()
     if connections:
         settings = replace(settings, delivery=replace(settings.delivery, connections=connections))
     db = app.migrated_db()

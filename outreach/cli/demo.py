@@ -9,7 +9,7 @@ import click
 
 from outreach import content, issues
 from outreach.cli.common import App, pass_app, reports_errors
-from outreach.cli.issues import print_run, send_issue
+from outreach.cli.issues import print_run, refuse_if_paused, send_issue
 from outreach.seed import seed_network
 from subscribers.directory import add_samples
 
@@ -26,9 +26,11 @@ from subscribers.directory import add_samples
 @reports_errors
 def demo(app: App, per_org: int) -> None:
     """Migrate, seed, add sample subscribers, compose the latest plenary's issue and send it (idempotent)."""
-    app.db.upgrade()
-    click.echo(f"1. database {app.db.describe()} migrated")
-    with app.db.session() as session:
+    app.guard_real_mail()
+    database = app.new_or_existing_db()
+    database.upgrade()
+    click.echo(f"1. database {database.describe()} migrated")
+    with database.session() as session:
         seeded = seed_network(session)
         added = add_samples(session, per_org=per_org)
         latest = content.latest_meeting(session)
@@ -51,3 +53,4 @@ def demo(app: App, per_org: int) -> None:
         click.echo(f"  messages:     {app.settings.outbox_dir}/issue-{number:04d}/<organization>/*.eml")
     click.echo(f"  delivery log: outreach log --issue {number}")
     click.echo(f"  preview:      outreach issue preview {number} --org jetro --out var/preview/jetro.html")
+    refuse_if_paused(run)

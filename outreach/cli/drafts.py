@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-__all__ = ["issue_delete", "issue_edit", "issue_test_send", "print_drafted"]
+__all__ = ["drafted_report", "issue_delete", "issue_edit", "issue_test_send"]
 
 import asyncio
+from collections.abc import Callable
 from typing import Any
 
 import click
@@ -19,19 +20,29 @@ from outreach.usecases.trial import send_trial
 from subscribers.links import SignedLinks
 
 
-def print_drafted(drafted: drafts.Drafted) -> None:
-    """The draft's number, subjects and sections on stdout; the warnings on stderr."""
+def drafted_report(drafted: drafts.Drafted) -> Callable[[], None]:
+    """Read the draft now, inside its session; print it (number, subjects, sections on stdout, warnings on
+    stderr) when called, after the commit, so that a reader who goes away cannot undo the change."""
     item = drafted.issue
-    click.echo(f"issue No. {item.number} ({item.status}, {item.issue_date}, {item.charset})")
-    click.echo(f"  subject (ja): {item.subject_ja}")
-    click.echo(f"  subject (en): {item.subject_en}")
+    lines = [
+        f"issue No. {item.number} ({item.status}, {item.issue_date}, {item.charset})",
+        f"  subject (ja): {item.subject_ja}",
+        f"  subject (en): {item.subject_en}",
+    ]
     for section in item.items:
         if section.meeting is not None:
-            click.echo(f"  - meeting {section.meeting.key} ({section.meeting.held_on})")
+            lines.append(f"  - meeting {section.meeting.key} ({section.meeting.held_on})")
         elif section.promotion is not None:
-            click.echo(f"  - promotion {section.promotion.slug}")
-    for warning in drafted.warnings:
-        click.secho(f"warning: {warning}", fg="yellow", err=True)
+            lines.append(f"  - promotion {section.promotion.slug}")
+    warnings = list(drafted.warnings)
+
+    def show() -> None:
+        for line in lines:
+            click.echo(line)
+        for warning in warnings:
+            click.secho(f"warning: {warning}", fg="yellow", err=True)
+
+    return show
 
 
 @click.command("edit")
@@ -65,8 +76,10 @@ def issue_edit(
         charset=charset,
     )
     with app.migrated_db().session() as session:
-        edited = drafts.edit(session, number, changes, renderer=Renderer(sender=senders(app.settings)))
-        print_drafted(edited)
+        show = drafted_report(
+            drafts.edit(session, number, changes, renderer=Renderer(sender=senders(app.settings)))
+        )
+    show()
 
 
 @click.command("delete")
@@ -89,15 +102,16 @@ def issue_delete(app: App, number: int) -> None:
 @reports_errors
 def issue_test_send(app: App, number: int, to: str, organization: str, lang: str) -> None:
     """Send one rendition of issue NUMBER to one address, before the real send; the ledger is not touched."""
+    settings = app.guard_real_mail()
     sent = asyncio.run(
         send_trial(
             app.migrated_db(),
-            app.settings,
+            settings,
             number,
             to=to,
             organization=organization,
             language=lang,
-            links=SignedLinks(app.settings),
+            links=SignedLinks(settings),
         )
     )
     click.echo(

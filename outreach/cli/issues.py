@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-__all__ = ["issue", "log_command", "print_run", "send_issue"]
+__all__ = ["issue", "log_command", "print_run", "refuse_if_paused", "send_issue"]
 
 import asyncio
 import sys
@@ -18,9 +18,10 @@ import click
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
 from outreach import issues, reports
-from outreach.cli.common import App, echo_json, pass_app, reports_errors
-from outreach.cli.drafts import print_drafted
+from outreach.cli.common import App, echo_json, pass_app, reports_errors, writable_out
+from outreach.cli.drafts import drafted_report
 from outreach.composer import senders
+from outreach.errors import SendPaused
 from outreach.models import DeliveryStatus, utcnow
 from outreach.network import NETWORK_SLUG
 from outreach.outbox import OPEN_STATES
@@ -67,8 +68,8 @@ def issue_compose(
         charset=charset,
     )
     with app.migrated_db().session() as session:
-        composed = drafts.compose(session, draft, renderer=Renderer(sender=senders(app.settings)))
-        print_drafted(composed)
+        show = drafted_report(drafts.compose(session, draft, renderer=Renderer(sender=senders(app.settings))))
+    show()
 
 
 @issue.command("list")
@@ -77,8 +78,12 @@ def issue_compose(
 def issue_list(app: App) -> None:
     """List the issues."""
     with app.migrated_db().session() as session:
-        for item in drafts.list_issues(session):
-            click.echo(f"No. {item.number:<4} {item.issue_date}  {item.status:<9} {item.subject_ja}")
+        lines = [
+            f"No. {item.number:<4} {item.issue_date}  {item.status:<9} {item.subject_ja}"
+            for item in drafts.list_issues(session)
+        ]
+    for line in lines:
+        click.echo(line)
 
 
 @issue.command("preview")
@@ -90,7 +95,8 @@ def issue_list(app: App) -> None:
 @pass_app
 @reports_errors
 def issue_preview(app: App, number: int, org_slug: str, lang: str, out: Path, as_text: bool) -> None:
-    """Write what a recipient of ORG sees, with sample personal parts."""
+    """Write what a recipient of ORG sees, with sample personal parts (a missing last folder is made)."""
+    writable_out(out)
     with app.migrated_db().session() as session:
         written = drafts.preview(
             session,
@@ -117,7 +123,11 @@ def issue_preview(app: App, number: int, org_slug: str, lang: str, out: Path, as
 @pass_app
 @reports_errors
 def issue_send(app: App, number: int, batch_size: int | None, detach: bool, progress: bool | None) -> None:
-    """Send issue NUMBER to every active subscriber; running it again sends nothing twice."""
+    """Send issue NUMBER to every active subscriber; running it again sends nothing twice.
+
+    Exit 4 when no relay answers (the issue is paused; sending it again resumes it), 6 when it paused itself.
+    """
+    app.guard_real_mail()
     if detach:
         _start_only(app, number)
         return
@@ -130,6 +140,7 @@ def issue_send(app: App, number: int, batch_size: int | None, detach: bool, prog
         click.echo(f"  {busy}")
         return
     print_run(app, run)
+    refuse_if_paused(run)
 
 
 def _start_only(app: App, number: int) -> None:
@@ -197,12 +208,18 @@ def print_run(app: App, run: SendRun) -> None:
     click.echo(f"  all recipients: {totals or 'none'}")
     if run.unknown:
         click.echo(f"  {run.unknown} message(s) had an unknown fate after an earlier run stopped mid-send")
-    if run.paused:
-        click.echo(
-            f"  the send paused itself: {run.paused}; `outreach issue resume {run.issue_number}` when fixed"
-        )
     if run.totals.get(DeliveryStatus.DEFERRED):
         click.echo(f"  deferred recipients are retried by `outreach issue send {run.issue_number}` later")
+
+
+def refuse_if_paused(run: SendRun) -> None:
+    """A send that paused itself is not done: SendPaused (exit 6) with the reason and the way on."""
+    if run.paused is None:
+        return
+    number = run.issue_number
+    # A reason that names its own way on (held messages: `outreach issue decide`) needs no other.
+    way_on = "" if "`outreach " in run.paused else f"; fix that, then `outreach issue resume {number}`"
+    raise SendPaused(f"issue No. {number} paused itself: {run.paused}{way_on}")
 
 
 @issue.command("status")

@@ -292,6 +292,7 @@ async def _serve(service: SchedulerService) -> None:
 @reports_errors
 def scheduler_command(app: App, with_worker: bool) -> None:
     """Run the scheduler in the foreground until SIGTERM or Ctrl-C; on PostgreSQL, run several."""
+    app.guard_real_mail()  # it sends issues, and its worker too
     db = app.migrated_db()
     settings = load_scheduler_settings()
     runtime = JobRuntime(db=db, send=send_with(app, resident_worker=with_worker), grace=settings.grace)

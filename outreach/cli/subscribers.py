@@ -14,7 +14,7 @@ from typing import TextIO
 
 import click
 
-from outreach.cli.common import App, pass_app, reports_errors
+from outreach.cli.common import App, pass_app, reports_errors, writable_out
 from outreach.errors import NotFound, RelayUnavailable
 from outreach.models import SubscriberStatus
 from subscribers.addresses import normalize_address
@@ -55,7 +55,8 @@ def subscribers_add(app: App, email: str, company: str, name: str, lang: str, or
             language=lang,
             organization=organization_or_none(session, org_slug),
         )
-        click.echo(f"added {added.email} ({lang}, {org_slug or 'network'})")
+        address = added.email
+    click.echo(f"added {address} ({lang}, {org_slug or 'network'})")
 
 
 @subscribers.command("import")
@@ -78,6 +79,8 @@ def subscribers_import(app: App, path: Path, org_slug: str, lang: str, consent: 
 
     Addresses already known are left as they are: an unsubscribed address is never made active by an import.
     """
+    if not dry_run:
+        app.guard_real_mail()  # confirmation mails carry signed links
     rows = parse_roster(path.read_bytes())
     subscriptions = _subscriptions(app)
     try:
@@ -112,6 +115,7 @@ def _consent_line(report: ImportReport, consent: ImportConsent, *, dry_run: bool
 def _csv_target(out: Path | None) -> Iterator[TextIO]:
     """The file, or stdout, as text with a BOM and untranslated CRLF line ends."""
     if out is not None:
+        out.absolute().parent.mkdir(exist_ok=True)  # writable_out allowed this one level, no more
         with out.open("w", encoding="utf-8-sig", newline="") as handle:
             yield handle
         return
@@ -135,6 +139,8 @@ def _csv_target(out: Path | None) -> Iterator[TextIO]:
 def subscribers_export(app: App, org_slug: str, out: Path | None, everyone: bool, lang: str) -> None:
     """Write an organization's roster as CSV (UTF-8 with BOM, for Excel); `import` reads it back."""
     statuses = list(SubscriberStatus) if everyone else [SubscriberStatus.ACTIVE]
+    if out is not None:
+        writable_out(out)
     with app.migrated_db().session() as session, _csv_target(out) as handle:
         organization = organization_or_none(session, org_slug)
         count = export_roster(session, handle, organization=organization, statuses=statuses, language=lang)

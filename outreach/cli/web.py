@@ -15,7 +15,9 @@ from subscribers.settings import load_subscription_settings
 _APP_FACTORY = "subscribers.web.app:create_app_from_environment"
 
 
-def _warn_about_the_secret(app: App) -> None:
+def _check_the_secret(app: App) -> None:
+    """Refuse local-only settings when mail goes to a relay; with the local outbox, only warn."""
+    app.guard_real_mail()
     if app.settings.using_default_secret:
         click.secho(
             "warning: OUTREACH_SECRET_KEY is the development default; set a long random value in production",
@@ -40,9 +42,9 @@ def serve(app: App, host: str, port: int, workers: int, forwarded_allow_ips: str
     """Serve the subscriber pages: subscribe, confirm, preferences, unsubscribe, archive (Ctrl-C stops)."""
     import uvicorn
 
+    _check_the_secret(app)
     app.migrated_db()
     load_subscription_settings(app.settings)  # refuse bad settings here, not in every worker
-    _warn_about_the_secret(app)
     click.echo(f"serving http://{host}:{port} for {app.settings.base_url} with {workers} worker(s)")
     uvicorn.run(
         _APP_FACTORY,
@@ -66,9 +68,9 @@ def inbound(app: App, host: str, port: int) -> None:
     """Receive subscribe@, subscribe+<org>@ and unsubscribe@ mail over SMTP (SIGINT or SIGTERM stops)."""
     from subscribers.inbound import create_inbound
 
+    _check_the_secret(app)
     app.migrated_db()
     options = load_subscription_settings(app.settings)
-    _warn_about_the_secret(app)
     stop = {signal.SIGINT, signal.SIGTERM}
     # Blocked before the server's thread starts, so that only this thread takes them, in sigwait.
     signal.pthread_sigmask(signal.SIG_BLOCK, stop)

@@ -3,11 +3,15 @@
 Each function takes a session (or the database) and an issue number, moves the issue through its lifecycle
 (outreach.states) and its rows through the outbox, and raises InvalidInput or NotFound with a sentence a
 person can act on. The CLI, the scheduler and the web console call these and nothing below them.
+
+A send that finds no relay to take it pauses its issue with a reason that starts with RELAY_DOWN, so that
+`outreach issue status` says what happened; sending it again resumes it, as it is nobody's decision to make.
 """
 
 from __future__ import annotations
 
 __all__ = [
+    "RELAY_DOWN",
     "DeliveryOptions",
     "SendRun",
     "cancel_send",
@@ -32,7 +36,7 @@ from outreach import outbox, states
 from outreach.composer import Composer
 from outreach.config import Settings
 from outreach.db import Database
-from outreach.errors import InvalidInput
+from outreach.errors import InvalidInput, RelayUnavailable
 from outreach.issues import get_issue, issue_topics
 from outreach.lanes import Lane, lanes_for
 from outreach.links import PersonalLinks
@@ -42,6 +46,8 @@ from outreach.ratelimit import RateLimits
 from outreach.render import Renderer
 from outreach.store import Store
 from outreach.worker import Worker
+
+RELAY_DOWN = "the relay could not be reached: "
 
 
 @dataclass(frozen=True)
@@ -77,7 +83,16 @@ def start_for_workers(session: Session, number: int, *, now: datetime) -> tuple[
     """Start a draft or scheduled issue and leave its delivery to running workers: its state, rows added."""
     issue = get_issue(session, number)
     added = start_send(session, issue, now=now) if issue.status in states.MOVES["start"][0] else 0
+    _resume_if_only_the_relay_stopped_it(issue)
     return issue.status, added
+
+
+def _resume_if_only_the_relay_stopped_it(issue: Issue) -> bool:
+    """Sending an issue again that a missing relay paused is the way to go on: nobody else must decide."""
+    if issue.status == IssueStatus.PAUSED and (issue.pause_reason or "").startswith(RELAY_DOWN):
+        states.resume(issue)
+        return True
+    return False
 
 
 def pause_send(session: Session, number: int, *, reason: str = "paused by staff") -> Issue:
@@ -163,15 +178,30 @@ def _start(db: Database, number: int, run: SendRun, now: datetime) -> int:
         issue = get_issue(session, number)
         if issue.status == IssueStatus.SENT:
             run.already_sent = True
+        elif issue.status in (IssueStatus.DRAFT, IssueStatus.SCHEDULED):
+            run.enqueued = start_send(session, issue, now=now)
+        elif _resume_if_only_the_relay_stopped_it(issue):
+            return issue.id
         elif issue.status in (IssueStatus.PAUSED, IssueStatus.CANCELLED):
             raise InvalidInput(
                 f"issue No. {number} is {issue.status}"
                 + (f" ({issue.pause_reason})" if issue.pause_reason else "")
                 + (": `outreach issue resume` it first" if issue.status == IssueStatus.PAUSED else "")
             )
-        elif issue.status in (IssueStatus.DRAFT, IssueStatus.SCHEDULED):
-            run.enqueued = start_send(session, issue, now=now)
         return issue.id
+
+
+def _paused_for_the_relay(db: Database, number: int, error: RelayUnavailable) -> RelayUnavailable:
+    """Pause the issue (its rows stay queued) with what happened; the error, saying how to go on."""
+    with db.session() as session:
+        issue = get_issue(session, number)
+        if issue.status != IssueStatus.SENDING:  # staff paused or cancelled it meanwhile: their word stands
+            return error
+        states.pause(issue, reason=f"{RELAY_DOWN}{error}")
+    return RelayUnavailable(
+        f"{error}; issue No. {number} is paused with its recipients queued: "
+        f"`outreach issue send {number}` resumes it once the relay answers"
+    )
 
 
 async def send_now(
@@ -208,6 +238,8 @@ async def send_now(
         )
         try:
             report = await worker.run(until_idle=True)
+        except RelayUnavailable as error:
+            raise _paused_for_the_relay(db, number, error) from None
         finally:
             worker.close()
         run.outcomes, run.unknown, run.lost = report.outcomes, report.unknown, report.lost
