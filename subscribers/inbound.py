@@ -2,6 +2,9 @@
 
 - `subscribe@<domain>` or `subscribe+<org-slug>@<domain>` starts a double opt-in for the From address; a
   Subject holding the word `en` or `english` makes it English;
+- one mail is one request, whatever its recipients: the first recipient decides, a repeat of it is taken
+  once, and a recipient asking for something else (another organization, or unsubscribe beside subscribe)
+  is refused at RCPT with 550 5.5.3, so that its sender learns to send it on its own;
 - `unsubscribe@<domain>` with `unsubscribe <token>` in the Subject (List-Unsubscribe's mailto) unsubscribes
   that token's subscriber at once: the token is signed by us and was only ever sent to that subscriber, just
   like the one-click https link. Without a valid token the From address is mailed a link to its unsubscribe
@@ -9,9 +12,12 @@
 
 Refusals: unknown mailboxes and organizations at RCPT (550 5.1.1), more than a few recipients (452 4.5.3),
 oversized mail at DATA (552, aiosmtpd's data_size_limit), no usable From (550 5.6.0), too many requests for an
-address (450 4.7.1), a relay or database we cannot reach (451, try later). Automatic mail (a null sender,
-Auto-Submitted, Precedence bulk/list/junk, our own List-Id, mail from ourselves) is accepted and dropped:
-refusing it would only send a bounce back around the loop.
+address or from a peer (450 4.7.1) or in all (451 4.7.1; see `inbound_limits`), a relay or database we
+cannot reach (451, try later); a refused mail sends and stores nothing. An unsubscribe by token is never
+limited: an opt-out is final. Headers are read as Japanese mailers write them (`inbound_headers`).
+
+Automatic mail (a null sender, Auto-Submitted, Precedence bulk/list/junk, our own List-Id, mail from
+ourselves) is accepted and dropped: refusing it would only send a bounce back around the loop.
 """
 
 from __future__ import annotations
@@ -19,7 +25,6 @@ from __future__ import annotations
 __all__ = ["Command", "InboundHandler", "InboundServer", "create_inbound", "parse_recipient"]
 
 import email.errors
-import email.policy
 import enum
 import logging
 import re
@@ -27,10 +32,10 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from email.headerregistry import Address
 from email.message import EmailMessage
-from email.parser import BytesParser
 from typing import Any
 
 from aiosmtpd.controller import Controller
+from aiosmtpd.smtp import SMTP
 
 from outreach.config import Settings
 from outreach.db import Database
@@ -39,6 +44,8 @@ from outreach.mailer import Mailer, make_mailer
 from outreach.message import clean_header_text
 from subscribers.addresses import InvalidAddress, normalize_address
 from subscribers.consent import ConsentSource, Origin
+from subscribers.inbound_headers import read_headers
+from subscribers.inbound_limits import ReplyLimits
 from subscribers.lifecycle import Details, Preferences
 from subscribers.notices import Notices
 from subscribers.ratelimit import RateLimits
@@ -80,6 +87,12 @@ def parse_recipient(address: str, domain: str) -> Recipient | None:
     return None
 
 
+def _echo(address: str) -> str:
+    """An address as a reply may quote it: one ASCII line (a reply is sent as UTF-8, which has no room
+    for the escaped bytes of an address that was not)."""
+    return clean_header_text(address.encode("ascii", "backslashreplace").decode("ascii"), limit=100)
+
+
 def _header(message: EmailMessage, name: str) -> str:
     try:
         return str(message.get(name, ""))
@@ -91,6 +104,20 @@ def _header(message: EmailMessage, name: str) -> str:
 class _Sender:
     address: str
     display_name: str
+
+
+@dataclass(frozen=True)
+class _Request:
+    """What one mail asks: the one thing its recipients name, for its sender."""
+
+    recipient: Recipient
+    sender: _Sender
+    subject: str
+
+
+def _peer(session: Any) -> str:
+    """The connecting host's address (aiosmtpd's peer is (host, port, …) for TCP)."""
+    return str(session.peer[0]) if isinstance(session.peer, tuple) else str(session.peer)
 
 
 def _sender(message: EmailMessage) -> _Sender | None:
@@ -117,6 +144,7 @@ class InboundHandler:
         self,
         subscriptions: Subscriptions,
         limits: RateLimits,
+        replies: ReplyLimits,
         *,
         domain: str,
         list_id: str,
@@ -124,6 +152,7 @@ class InboundHandler:
     ) -> None:
         self.subscriptions = subscriptions
         self.limits = limits
+        self.replies = replies
         self.domain = domain.lower()
         self.list_id = list_id.lower()
         self.own_addresses = own_addresses
@@ -136,9 +165,14 @@ class InboundHandler:
     async def handle_RCPT(self, server: Any, session: Any, envelope: Any, address: str, options: Any) -> str:
         recipient = parse_recipient(address, self.domain)
         if recipient is None:
-            return f"550 5.1.1 <{clean_header_text(address, limit=100)}>: no such mailbox here"
+            return f"550 5.1.1 <{_echo(address)}>: no such mailbox here"
         if recipient.organization is not None and recipient.organization not in await self._slugs():
-            return f"550 5.1.1 <{clean_header_text(address, limit=100)}>: no such organization"
+            return f"550 5.1.1 <{_echo(address)}>: no such organization"
+        if envelope.rcpt_tos and parse_recipient(envelope.rcpt_tos[0], self.domain) != recipient:
+            return (
+                f"550 5.5.3 <{_echo(address)}>: one request per mail, and this mail asks "
+                f"<{_echo(envelope.rcpt_tos[0])}> already; please send this one on its own"
+            )
         if len(envelope.rcpt_tos) >= MAX_RECIPIENTS:
             return "452 4.5.3 too many recipients"
         envelope.rcpt_tos.append(address)
@@ -148,8 +182,7 @@ class InboundHandler:
         return {choice.slug for choice in await self.subscriptions.organizations()}
 
     async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
-        message = BytesParser(policy=email.policy.default).parsebytes(envelope.original_content or b"")
-        assert isinstance(message, EmailMessage)
+        message = read_headers(envelope.original_content or b"")
         automatic = self._automatic(message, envelope.mail_from)
         if automatic:
             log.info("dropped automatic mail (%s)", automatic)
@@ -157,21 +190,18 @@ class InboundHandler:
         sender = _sender(message)
         if sender is None:
             return "550 5.6.0 the message needs exactly one valid address in From"
-        peer = session.peer[0] if isinstance(session.peer, tuple) else str(session.peer)
+        recipient = parse_recipient(envelope.rcpt_tos[0], self.domain)
+        assert recipient is not None  # RCPT let only ours through, all asking the same
+        peer = _peer(session)
         note = (
             f"via SMTP from {peer}; Message-ID {clean_header_text(_header(message, 'Message-ID'), limit=200)}"
         )
-        origin = Origin(ConsentSource.EMAIL, note=note)
-        subject = clean_header_text(_header(message, "Subject"), limit=2000)
+        request = _Request(recipient, sender, clean_header_text(_header(message, "Subject"), limit=2000))
         try:
-            for recipient in {parse_recipient(address, self.domain) for address in envelope.rcpt_tos}:
-                assert recipient is not None  # RCPT let only ours through
-                refusal = await self._act(recipient, sender, subject, origin)
-                if refusal:
-                    return refusal
+            refusal = await self._act(request, Origin(ConsentSource.EMAIL, note=note), peer)
         except RelayUnavailable:
             return "451 4.4.1 cannot send the reply now; please try again later"
-        return "250 2.0.0 OK"
+        return refusal or "250 2.0.0 OK"
 
     def _automatic(self, message: EmailMessage, mail_from: str | None) -> str | None:
         """Why a message is automatic (and must get no answer), or None for a person's mail."""
@@ -189,19 +219,27 @@ class InboundHandler:
             return "from ourselves"
         return None
 
-    async def _act(self, recipient: Recipient, sender: _Sender, subject: str, origin: Origin) -> str | None:
-        if recipient.command == Command.UNSUBSCRIBE and await self._unsubscribe_by_token(subject, origin):
+    async def _act(self, request: _Request, origin: Origin, peer: str) -> str | None:
+        command = request.recipient.command
+        if command == Command.UNSUBSCRIBE and await self._unsubscribe_by_token(request.subject, origin):
+            return None  # it mails nothing, so no limit holds an opt-out back
+        refusal = await self._refusal(request.sender.address, peer)
+        if refusal:
+            return refusal
+        if command == Command.UNSUBSCRIBE:
+            await self.subscriptions.send_unsubscribe_link(request.sender.address)
             return None
-        if not await self.limits.allow_address(sender.address):
-            return "450 4.7.1 too many requests for this address; please try again later"
-        if recipient.command == Command.UNSUBSCRIBE:
-            await self.subscriptions.send_unsubscribe_link(sender.address)
-            return None
-        english = any(word.casefold() in _ENGLISH for word in re.split(r"[\s:,;]+", subject))
-        preferences = Preferences(organization=recipient.organization, language="en" if english else "ja")
-        details = Details(sender.address, name=sender.display_name, preferences=preferences)
+        english = any(word.casefold() in _ENGLISH for word in re.split(r"[\s:,;]+", request.subject))
+        preferences = Preferences(request.recipient.organization, language="en" if english else "ja")
+        details = Details(request.sender.address, name=request.sender.display_name, preferences=preferences)
         await self.subscriptions.request(details, origin, auto_submitted="auto-replied")
         return None
+
+    async def _refusal(self, address: str, peer: str) -> str | None:
+        """Why no answer may be mailed now (a 4xx: try later), counting this one; None when one may."""
+        if not await self.limits.allow_address(address):
+            return "450 4.7.1 too many requests for this address; please try again later"
+        return await self.replies.refusal(peer)
 
     async def _unsubscribe_by_token(self, subject: str, origin: Origin) -> bool:
         for candidate in _TOKEN.findall(subject)[:3]:
@@ -219,6 +257,21 @@ class InboundHandler:
         return "451 4.3.0 temporary problem; please try again later"
 
 
+class _Smtp(SMTP):
+    """aiosmtpd's server, with a malformed address answered as one (553) in every form."""
+
+    def _getaddr(self, arg: str) -> tuple[str | None, str | None]:
+        try:
+            return super()._getaddr(arg)
+        except IndexError:  # the stdlib's parser on a lone "<" (aiosmtpd catches only HeaderParseError)
+            return None, None
+
+
+class _Controller(Controller):
+    def factory(self) -> SMTP:
+        return _Smtp(self.handler, **self.SMTP_kwargs)
+
+
 class InboundServer:
     """The handler served by aiosmtpd on host:port in a thread of its own; use it as a context manager."""
 
@@ -226,7 +279,7 @@ class InboundServer:
         self.handler = handler
         self.host = host
         self.port = port
-        self._controller = Controller(
+        self._controller = _Controller(
             handler,
             hostname=host,
             port=port,
@@ -259,7 +312,7 @@ def create_inbound(
     port: int,
     mailer_factory: Callable[[Settings], Mailer] = make_mailer,
 ) -> InboundServer:
-    """Wire the endpoint: the database, the subscriptions with their mails, the rate limits."""
+    """Wire the endpoint: the database, the subscriptions with their mails, the rate and reply limits."""
     db = Database(settings.database_url.reveal())
     subscriptions = Subscriptions(
         db, settings, options, notices=Notices(settings, mailer_factory=mailer_factory)
@@ -268,6 +321,7 @@ def create_inbound(
     handler = InboundHandler(
         subscriptions,
         RateLimits(options),
+        ReplyLimits(options),
         domain=options.inbound_domain,
         list_id=settings.list_id,
         own_addresses=own,

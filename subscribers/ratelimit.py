@@ -6,7 +6,7 @@ several uvicorn workers or hosts.
 
 from __future__ import annotations
 
-__all__ = ["RateLimits"]
+__all__ = ["RateLimits", "async_storage"]
 
 from limits import RateLimitItem, parse_many
 from limits.aio.storage import Storage
@@ -18,7 +18,7 @@ from outreach.errors import InvalidInput
 from subscribers.settings import SubscriptionSettings
 
 
-def _async_storage(uri: str) -> Storage:
+def async_storage(uri: str) -> Storage:
     """`memory://` or `redis://host:6379` as written in the settings; the async variant of it."""
     name = uri if uri.startswith("async+") else f"async+{uri}"
     try:
@@ -33,7 +33,7 @@ class RateLimits:
     """A moving window per IP and one per address; `allow_*` counts the attempt and says if it may go on."""
 
     def __init__(self, options: SubscriptionSettings) -> None:
-        self._limiter = MovingWindowRateLimiter(_async_storage(options.ratelimit_storage))
+        self._limiter = MovingWindowRateLimiter(async_storage(options.ratelimit_storage))
         self._per_ip = parse_many(options.ratelimit_per_ip)
         self._per_address = parse_many(options.ratelimit_per_address)
 

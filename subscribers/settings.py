@@ -27,6 +27,9 @@ class SubscriptionSettings:
     ratelimit_per_address: str = "3/hour"
     inbound_domain: str = "anzen-network.example.jp"
     inbound_max_bytes: int = 256 * 1024
+    # Mails the inbound endpoint sends in answer (confirmations, unsubscribe links), per hour.
+    inbound_confirmations_per_peer_hour: int = 20
+    inbound_confirmations_per_hour: int = 200
 
     @property
     def subscribe_address(self) -> str:
@@ -47,6 +50,8 @@ class _Environment(EnvironmentModel):
     ratelimit_per_address: str = Field("3/hour", description=_RATE)
     inbound_domain: str | None = None
     inbound_max_bytes: int = whole_number(256 * 1024, 1024, 100 * 1024 * 1024, of="bytes")
+    inbound_confirmations_per_peer_hour: int = whole_number(20, 1, 100_000, of="mails")
+    inbound_confirmations_per_hour: int = whole_number(200, 1, 1_000_000, of="mails")
 
     @field_validator("ratelimit_per_ip", "ratelimit_per_address")
     @classmethod
@@ -68,4 +73,6 @@ def load_subscription_settings(
         ratelimit_per_address=env.ratelimit_per_address,
         inbound_domain=(env.inbound_domain or mailto_domain).lower(),
         inbound_max_bytes=env.inbound_max_bytes,
+        inbound_confirmations_per_peer_hour=env.inbound_confirmations_per_peer_hour,
+        inbound_confirmations_per_hour=env.inbound_confirmations_per_hour,
     )

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-__all__ = ["ExpiredToken", "InvalidToken", "Tokens"]
+__all__ = ["LARGEST_ID", "ExpiredToken", "InvalidToken", "Tokens"]
 
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -11,6 +11,9 @@ from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 
 from outreach.config import Secret
 from outreach.errors import InvalidInput
+
+# The largest value of the schema's INTEGER columns (ids, issue numbers) on PostgreSQL; SQLite stops at 2**63.
+LARGEST_ID = 2**31 - 1
 
 
 class InvalidToken(InvalidInput):
@@ -51,4 +54,17 @@ class Tokens:
             raise ExpiredToken("this link has expired") from exc
         except BadSignature as exc:
             raise InvalidToken("this link is not valid") from exc
+        if not _fits_a_column(payload):
+            raise InvalidToken("this link is not valid")
         return payload, signed_at.astimezone(UTC)
+
+
+def _fits_a_column(payload: Any) -> bool:
+    """No number in a payload of ours is beyond a column's range: a database fails on one, not refuses."""
+    if isinstance(payload, dict):
+        return all(_fits_a_column(value) for value in payload.values())
+    if isinstance(payload, list):
+        return all(_fits_a_column(value) for value in payload)
+    if isinstance(payload, int):
+        return -LARGEST_ID - 1 <= payload <= LARGEST_ID
+    return True

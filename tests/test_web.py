@@ -21,7 +21,11 @@ from typing import Any
 import httpx
 import pytest
 from itsdangerous import TimestampSigner, URLSafeTimedSerializer
-from sqlalchemy import select
+from sqlalchemy import select, text
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
 
 from outreach.config import Settings, SmtpRelay
 from outreach.content import MeetingKey, find_meeting
@@ -32,6 +36,7 @@ from subscribers.directory import add_subscriber, organization_or_none
 from subscribers.settings import SubscriptionSettings
 from subscribers.tokens import Tokens
 from subscribers.web import create_app
+from subscribers.web.guards import SecurityHeaders
 from tests.conftest import snapshot
 from tests.smtp_server import SmtpServer, free_port
 from tests.web_server import WebServer
@@ -103,6 +108,19 @@ def csrf_token(client: httpx.Client, path: str = "/") -> str:
     page = client.get(path)
     assert page.status_code == 200, page.text
     return csrf_in(page.text)
+
+
+SECURITY_HEADERS = ("content-security-policy", "x-content-type-options", "x-frame-options", "referrer-policy")
+
+
+def assert_ours(response: httpx.Response, *, language: str = "ja") -> None:
+    """A page of the site, in its layout and language, with every security header the app sets."""
+    missing = [name for name in SECURITY_HEADERS if name not in response.headers]
+    assert missing == [], (response.status_code, response.url, missing)
+    assert response.headers["cache-control"] == "no-store"
+    assert f'<html lang="{language}">' in response.text, (response.status_code, response.url)
+    assert '<header class="masthead">' in response.text
+    assert '<footer class="site-footer">' in response.text
 
 
 def text_of(message: EmailMessage) -> str:
@@ -353,7 +371,19 @@ def _requests(token: str, confirm: str) -> list[tuple[str, str, dict[str, Any]]]
     ]
 
 
-@pytest.mark.parametrize("kind", ["tampered", "expired", "other purpose", "garbage", "huge", "bad payload"])
+@pytest.mark.parametrize(
+    "kind",
+    [
+        "tampered",
+        "expired",
+        "other purpose",
+        "garbage",
+        "huge",
+        "bad payload",
+        "id beyond 64 bits",
+        "id beyond PostgreSQL's INTEGER",
+    ],
+)
 def test_bad_tampered_and_expired_tokens_get_a_400_page_and_change_nothing(site: Site, kind: str) -> None:
     subscriber_id = active_subscriber(site)
     details: dict[str, Any] = {"e": "x@example.jp", "c": "", "n": "", "o": None, "l": "ja", "t": []}
@@ -370,6 +400,15 @@ def test_bad_tampered_and_expired_tokens_get_a_400_page_and_change_nothing(site:
         "garbage": ("not-a-token", "not.a.token"),
         "huge": ("A" * 5000, "B" * 5000),
         "bad payload": (site.token("subscriber", "1 OR 1=1"), site.token("confirm", {"e": 1})),
+        # Signed by us, yet no row can have them: SQLite overflows past 2**63, PostgreSQL past 2**31 - 1.
+        "id beyond 64 bits": (
+            site.token("subscriber", 2**64),
+            site.token("confirm", {**details, "c": 2**64}),
+        ),
+        "id beyond PostgreSQL's INTEGER": (
+            site.token("subscriber", 2**31),
+            site.token("confirm", {**details, "n": -(2**31) - 1}),
+        ),
     }[kind]
     expected = "有効期限が切れています" if kind == "expired" else "このリンクは使えません"
     before = snapshot(site.db)
@@ -377,6 +416,7 @@ def test_bad_tampered_and_expired_tokens_get_a_400_page_and_change_nothing(site:
         for method, path, options in _requests(subscriber, confirm):
             response = client.request(method, path, **options)
             assert response.status_code == 400, (method, path, response.status_code)
+            assert_ours(response, language="en" if path.startswith("/en/") else "ja")
             english = "expired" if kind == "expired" else "cannot be used"
             assert (expected if not path.startswith("/en/") else english) in response.text, (method, path)
     assert snapshot(site.db) == before
@@ -600,6 +640,132 @@ def test_unknown_pages_and_methods_get_our_error_pages(site: Site) -> None:
     assert "<html" in method.text
     assert redirect.status_code == 308
     assert redirect.headers["location"] == "/en/"
+
+
+def _sent_issue(site: Site) -> None:
+    with site.db.session() as session:
+        issue = compose_issue(session, meetings=[find_meeting(session, MeetingKey("plenary", 8))])
+        issue.status = IssueStatus.SENT
+
+
+FORM = {"Content-Type": "application/x-www-form-urlencoded"}
+
+
+def _hostile_requests(token: str, csrf: str) -> list[tuple[str, str, dict[str, Any], int]]:
+    """What no page of ours sends: each path parameter, query and body out of shape; and the answer due."""
+    return [
+        ("GET", "/archive/9223372036854775808", {}, 404),  # past 64 bits: SQLite overflowed
+        ("GET", "/archive/2147483648", {}, 404),  # past PostgreSQL's INTEGER
+        ("GET", "/archive/" + "9" * 5000, {}, 404),  # past the digits int() reads
+        ("GET", "/en/archive/99999999999", {}, 404),
+        ("GET", "/archive/%D9%A1", {}, 404),  # an Arabic-Indic one: int() reads it as 1
+        ("GET", "/archive/1_0", {}, 404),  # int() reads 10
+        ("GET", "/archive/-1", {}, 404),
+        ("GET", "/archive/0", {}, 404),
+        ("GET", "/archive/%ff%fe", {}, 404),
+        ("GET", "/preferences/%ff%fe", {}, 400),
+        ("GET", "/confirm/%00", {}, 400),
+        ("GET", "/unsubscribe/" + "%e3%81%82" * 700, {}, 400),
+        ("GET", "/?" + "a=%ff&" * 2000, {}, 200),
+        ("GET", f"/preferences/{token}?saved=%ff%00", {}, 200),
+        ("PUT", "/", {}, 405),
+        ("DELETE", f"/unsubscribe/{token}", {}, 405),
+        ("GET", f"/unsubscribe/{token}/confirm", {}, 405),
+        ("POST", "/archive", {}, 405),
+        ("POST", "/", {"data": {"csrf_token": csrf}}, 400),  # every field missing
+        ("POST", f"/preferences/{token}", {"data": {"csrf_token": csrf}}, 400),
+        ("POST", "/", {"content": b"--x", "headers": {"Content-Type": "multipart/form-data"}}, 400),
+        ("POST", "/", {"content": f"csrf_token={csrf}{'&a=1' * 3000}".encode(), "headers": FORM}, 400),
+        ("POST", "/", {"content": b"x" * 17_000, "headers": {"Content-Type": "text/plain"}}, 413),
+        ("POST", "/", {"content": iter([b"x" * 9000] * 2), "headers": FORM}, 413),  # chunked, no length
+    ]
+
+
+def test_no_input_reaches_a_500_every_answer_is_our_page_with_the_headers(site: Site) -> None:
+    _sent_issue(site)
+    token = site.token("subscriber", active_subscriber(site))
+    with site.client() as client:
+        csrf = csrf_token(client)
+        before = snapshot(site.db)
+        for method, path, options, status in _hostile_requests(token, csrf):
+            response = client.request(method, path, **options)
+            assert response.status_code == status, (method, path[:60], response.status_code)
+            assert_ours(response, language="en" if path.startswith("/en/") else "ja")
+        assert client.get("/archive/1").status_code == 200  # the issue the odd numbers did not reach
+    assert snapshot(site.db) == before
+
+
+def test_error_pages_are_ours_in_both_languages_with_the_headers(
+    seeded_db: Database, settings: Settings, smtp_server: SmtpServer
+) -> None:
+    once = replace(GENEROUS, ratelimit_per_ip="1/minute")
+    with served(seeded_db, settings, smtp_server, once) as site, site.client() as client:
+        assert subscribe(client, "first@example.jp").status_code == 303  # the one the limit lets through
+        for prefix, language in (("", "ja"), ("/en", "en")):
+            pages = {
+                400: client.get(f"{prefix}/preferences/not-a-token"),
+                403: client.post(f"{prefix}/", data={"email": "a@example.jp"}),
+                404: client.get(f"{prefix}/no/such/page"),
+                405: client.get(f"{prefix}/unsubscribe/some-token/confirm"),
+                413: client.post(f"{prefix}/", content=b"x" * 17_000),
+                429: subscribe(client, "second@example.jp", path=f"{prefix}/"),
+            }
+            assert {status: response.status_code for status, response in pages.items()} == {
+                status: status for status in pages
+            }
+            for response in pages.values():
+                assert_ours(response, language=language)
+            assert "POST" in pages[405].headers["allow"]
+            method = "この方法では開けません" if language == "ja" else "This page cannot be opened this way"
+            assert method in pages[405].text
+
+
+@contextmanager
+def table_away(db: Database, table: str) -> Iterator[None]:
+    """A real fault: the table is renamed behind the app's back, and put back after."""
+    with db.engine.begin() as connection:
+        connection.execute(text(f'ALTER TABLE "{table}" RENAME TO "{table}_away"'))
+    try:
+        yield
+    finally:
+        with db.engine.begin() as connection:
+            connection.execute(text(f'ALTER TABLE "{table}_away" RENAME TO "{table}"'))
+
+
+def test_an_unexpected_error_gets_our_500_page_with_the_headers_and_the_site_goes_on(site: Site) -> None:
+    with table_away(site.db, "issues"):
+        # A client each: after a 500 the server closes the connection (the error goes on to its log).
+        with site.client() as client:
+            japanese = client.get("/archive")
+        with site.client() as client:
+            english = client.get("/en/archive")
+    assert (japanese.status_code, english.status_code) == (500, 500)
+    assert_ours(japanese)
+    assert_ours(english, language="en")
+    assert "システムエラー" in japanese.text
+    assert "Something went wrong on our side" in english.text
+    assert "Traceback" not in japanese.text
+    assert "no such table" not in japanese.text  # nor anything of the cause
+    assert "UndefinedTable" not in japanese.text
+    with site.client() as client:
+        assert client.get("/archive").status_code == 200
+
+
+def test_when_even_the_error_page_fails_the_answer_is_a_500_with_the_headers() -> None:
+    async def fails(request: Request) -> Response:
+        raise RuntimeError("a fault")
+
+    async def error_page_fails(request: Request, exc: Exception) -> Response:
+        raise RuntimeError("the error page failed too")
+
+    app = Starlette(routes=[Route("/", fails)], exception_handlers={Exception: error_page_fails})
+    with WebServer() as web:
+        web.serve(SecurityHeaders(app))
+        response = httpx.get(f"{web.url}/", timeout=30)
+    assert response.status_code == 500
+    assert [name for name in SECURITY_HEADERS if name not in response.headers] == []
+    assert "Something went wrong on our side" in response.text
+    assert "fail" not in response.text
 
 
 def test_outreach_serve_runs_the_app_with_uvicorn(env: dict[str, str], seeded_db: Database) -> None:

@@ -10,6 +10,7 @@ from contextlib import asynccontextmanager
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
+from starlette.types import ASGIApp
 
 from outreach.composer import senders
 from outreach.config import Settings, load_settings
@@ -27,6 +28,14 @@ from subscribers.web.pages import Site
 from subscribers.web.views import Views
 
 MAX_BODY_BYTES = 16 * 1024  # the largest form of ours, filled to every field's limit, is about 2 KiB
+
+
+class _HeadersOutermost(Starlette):
+    """Starlette with the security headers outermost: around its 500 page too, which it answers outside
+    every middleware of ours."""
+
+    def build_middleware_stack(self) -> ASGIApp:
+        return SecurityHeaders(super().build_middleware_stack())
 
 
 def create_app(
@@ -52,10 +61,9 @@ def create_app(
         yield
         db.dispose()
 
-    return Starlette(
+    return _HeadersOutermost(
         routes=site.routes(),
         middleware=[
-            Middleware(SecurityHeaders),
             Middleware(BodyLimit, max_bytes=MAX_BODY_BYTES, reject=views.asgi_error(413, "too_large")),
         ],
         exception_handlers={HTTPException: views.http_error, Exception: views.server_error},

@@ -5,6 +5,7 @@ from __future__ import annotations
 __all__ = ["BodyLimit", "SecurityHeaders"]
 
 from starlette.datastructures import MutableHeaders
+from starlette.responses import HTMLResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 _POLICY = (
@@ -20,8 +21,20 @@ _HEADERS = {
 }
 
 
+# The answer when even our own error page failed: still ours, still with the headers, in both languages.
+_LAST_RESORT = (
+    '<!DOCTYPE html>\n<html lang="ja"><head><meta charset="utf-8"><title>エラー / Error</title></head>'
+    '<body><h1>システムでエラーが起きました</h1><p lang="en">Something went wrong on our side.</p>'
+    "<p>しばらく時間をおいてから、もう一度お試しください。 / Please try again later.</p></body></html>\n"
+)
+
+
 class SecurityHeaders:
-    """No scripts, no framing, no referrer; and, unless a page says otherwise, no caching."""
+    """No scripts, no framing, no referrer; and, unless a page says otherwise, no caching.
+
+    Put it outermost: an exception that escapes the app still gets a 500 page with these headers, and goes on
+    to the server, which logs it.
+    """
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
@@ -30,9 +43,12 @@ class SecurityHeaders:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        started = False
 
         async def send_with_headers(message: Message) -> None:
+            nonlocal started
             if message["type"] == "http.response.start":
+                started = True
                 headers = MutableHeaders(scope=message)
                 for name, value in _HEADERS.items():
                     headers[name] = value
@@ -40,7 +56,23 @@ class SecurityHeaders:
                     headers["Cache-Control"] = "no-store"
             await send(message)
 
-        await self.app(scope, receive, send_with_headers)
+        try:
+            await self.app(scope, receive, send_with_headers)
+        except Exception:
+            if not started:  # else the page went out already; the server closes the connection
+                await HTMLResponse(_LAST_RESORT, status_code=500)(scope, receive, send_with_headers)
+            raise
+
+
+# A refused body up to this size is read to its end before the 413: a connection closed on unread data
+# is reset, and a reset can throw away the answer before the client reads it.
+_DRAIN_BYTES = 1024 * 1024
+
+
+def _declared_length(scope: Scope) -> int | None:
+    """The body's Content-Length (0 when none is sent: chunked or empty); None when it is no length."""
+    declared = dict(scope["headers"]).get(b"content-length", b"0")
+    return int(declared) if declared.isdigit() and len(declared) <= 18 else None
 
 
 class BodyLimit:
@@ -55,9 +87,10 @@ class BodyLimit:
         if scope["type"] != "http" or scope["method"] in ("GET", "HEAD", "OPTIONS"):
             await self.app(scope, receive, send)
             return
-        declared = dict(scope["headers"]).get(b"content-length", b"0")
-        if not declared.isdigit() or int(declared) > self.max_bytes:
-            await self.reject(scope, receive, send)
+        declared = _declared_length(scope)
+        if declared is None or declared > self.max_bytes:
+            drain = declared is not None and declared <= _DRAIN_BYTES
+            await self._refuse(scope, receive, send, drain=drain)
             return
         messages: list[Message] = []
         size = 0
@@ -68,7 +101,7 @@ class BodyLimit:
                 break  # the client went away; let the app see that
             size += len(message.get("body", b""))
             if size > self.max_bytes:
-                await self.reject(scope, receive, send)
+                await self._refuse(scope, receive, send, drain=message.get("more_body", False))
                 return
             if not message.get("more_body", False):
                 break
@@ -77,3 +110,11 @@ class BodyLimit:
             return messages.pop(0) if messages else await receive()
 
         await self.app(scope, replay, send)
+
+    async def _refuse(self, scope: Scope, receive: Receive, send: Send, *, drain: bool) -> None:
+        read = 0
+        while drain and read <= _DRAIN_BYTES:
+            message = await receive()
+            read += len(message.get("body", b""))
+            drain = message["type"] == "http.request" and message.get("more_body", False)
+        await self.reject(scope, receive, send)

@@ -5,6 +5,7 @@ from __future__ import annotations
 __all__ = ["Site"]
 
 import functools
+import re
 from collections.abc import Awaitable, Callable
 
 from starlette.concurrency import run_in_threadpool
@@ -18,7 +19,7 @@ from subscribers.consent import ConsentSource, Origin
 from subscribers.lifecycle import NotSubscribed, StaleConfirmation, SubscriberView
 from subscribers.ratelimit import RateLimits
 from subscribers.subscriptions import Subscriptions
-from subscribers.tokens import ExpiredToken, InvalidToken
+from subscribers.tokens import LARGEST_ID, ExpiredToken, InvalidToken
 from subscribers.web.archive import Archive
 from subscribers.web.csrf import Csrf, CsrfFailed
 from subscribers.web.forms import BadForm, read_form, read_preferences, read_subscription
@@ -26,6 +27,7 @@ from subscribers.web.views import Views, language_of, prefix_of
 
 Handler = Callable[[Request], Awaitable[Response]]
 _MAX_TOKEN = 2000
+_NUMBER = re.compile(r"[1-9][0-9]{0,9}")  # ASCII digits only: int() would also read "١" or "1_0"
 _ONE_CLICK = ("List-Unsubscribe", "One-Click")
 
 
@@ -52,6 +54,14 @@ def _token(request: Request) -> str:
     if len(token) > _MAX_TOKEN:
         raise PageError(400, "bad_link")
     return token
+
+
+def _issue_number(request: Request) -> int:
+    """An issue number from the path; anything that cannot be one is a page that does not exist."""
+    text = str(request.path_params["number"])
+    if not _NUMBER.fullmatch(text) or int(text) > LARGEST_ID:
+        raise PageError(404, "not_found")
+    return int(text)
 
 
 class Site:
@@ -85,7 +95,7 @@ class Site:
             ("/unsubscribe/{token}", self.one_click_unsubscribe, "POST"),
             ("/unsubscribe/{token}/confirm", self.unsubscribe, "POST"),
             ("/archive", self.archive_index, "GET"),
-            ("/archive/{number:int}", self.archive_issue, "GET"),
+            ("/archive/{number}", self.archive_issue, "GET"),
         ]
         routes: list[BaseRoute] = []
         for prefix in ("", "/en"):
@@ -252,7 +262,7 @@ class Site:
         return self.views.page(request, "web/archive.html", {"entries": entries})
 
     async def archive_issue(self, request: Request) -> Response:
-        number = int(request.path_params["number"])
+        number = _issue_number(request)
         try:
             html = await run_in_threadpool(self.archive.html, number, language_of(request.url.path))
         except NotFound:
