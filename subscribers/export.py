@@ -13,6 +13,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
 from outreach.models import Organization, Subscriber, SubscriberStatus, Topic
+from subscribers.roster import guard_formula
 
 HEADERS = {
     "ja": ("メールアドレス", "会社名", "氏名", "言語", "状態", "受け取る内容", "同意の経路", "確認日時"),
@@ -32,12 +33,6 @@ _SOURCES = {
     "en": {"web": "web", "email": "email", "import": "roster", "staff": "staff", "": ""},
 }
 _JST = ZoneInfo("Asia/Tokyo")
-# A cell that starts like a formula is run by Excel; a leading apostrophe makes it plain text.
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
-
-
-def _cell(text: str) -> str:
-    return f"'{text}" if text.startswith(_FORMULA_START) else text
 
 
 def _topics(subscriber: Subscriber, language: str) -> str:
@@ -79,9 +74,10 @@ def export_roster(
         confirmed = subscriber.confirmed_at
         writer.writerow(
             [
-                _cell(subscriber.email),
-                _cell(subscriber.company),
-                _cell(subscriber.name),
+                # guarded where Excel would run a formula; the import takes the guard off again
+                guard_formula(subscriber.email),
+                guard_formula(subscriber.company),
+                guard_formula(subscriber.name),
                 _LANGUAGES[language].get(subscriber.language, subscriber.language),
                 _STATUSES[language][subscriber.status.value],
                 _topics(subscriber, language),

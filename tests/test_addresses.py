@@ -85,3 +85,40 @@ def test_normalisation_is_idempotent(raw: str) -> None:
     assert normalize_address(once) == once
     assert once == once.lower()
     assert once.isascii()
+
+
+_HIDDEN = [
+    *map(chr, range(0x202A, 0x202F)),  # bidi embeddings and overrides
+    *map(chr, range(0x2066, 0x206A)),  # bidi isolates
+    *map(chr, range(0x200B, 0x2010)),  # zero-width space, non-joiner, joiner; direction marks
+    "\ufeff",  # a BOM inside the value
+    "\x01",  # C0
+    "\x7f",  # DEL
+    "\x85",  # C1 NEXT LINE
+    "\x9b",  # C1 CONTROL SEQUENCE INTRODUCER
+]
+
+
+@pytest.mark.parametrize("hidden", _HIDDEN, ids=lambda char: f"U+{ord(char):04X}")
+@pytest.mark.parametrize("where", ["{}a@example.jp", "a{}b@example.jp", "a@exam{}ple.jp", "a@example.jp{}"])
+def test_hidden_characters_are_refused_by_their_code_point(hidden: str, where: str) -> None:
+    raw = where.format(hidden)
+    with pytest.raises(InvalidAddress) as caught:
+        normalize_address(raw)
+    assert f"U+{ord(hidden):04X}" in caught.value.reason
+    assert hidden not in str(caught.value)  # escaped, so that it cannot turn the message around
+
+
+@given(
+    st.builds("{}@{}".format, _ATOM, st.sampled_from(["example.jp", "例え.jp"])),
+    st.characters(categories=["Cf"]),
+    st.data(),
+)
+def test_any_format_character_anywhere_is_refused_by_name(
+    address: str, hidden: str, data: st.DataObject
+) -> None:
+    at = data.draw(st.integers(min_value=0, max_value=len(address)), label="where")
+    with pytest.raises(InvalidAddress) as caught:
+        normalize_address(address[:at] + hidden + address[at:])
+    assert "invisible character" in caught.value.reason
+    assert f"U+{ord(hidden):04X}" in caught.value.reason

@@ -4,15 +4,21 @@ from __future__ import annotations
 
 import email
 import email.policy
+import io
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner, Result
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from sqlalchemy import select
 
 from outreach.cli import cli
 from outreach.db import Database
 from outreach.models import ConsentEvent, Subscriber, SubscriberStatus, SubscriberTopic, Topic
+from subscribers.addresses import InvalidAddress, normalize_address
+from subscribers.directory import add_subscriber
+from subscribers.export import export_roster
 from subscribers.roster import parse_roster
 from tests.conftest import snapshot
 from tests.smtp_server import SmtpServer
@@ -148,3 +154,67 @@ def test_purge_pending_and_a_staff_unsubscribe(roster: Database) -> None:
     missing = CliRunner().invoke(cli, ["subscribers", "unsubscribe", "ghost@example.jp"])
     assert missing.exit_code == 2
     assert "not a subscriber" in missing.output
+
+
+def test_an_exported_roster_imported_again_adds_nothing_though_cells_were_guarded(
+    roster: Database, tmp_path: Path
+) -> None:
+    for address, company, name in [
+        ("=calc@example.jp", "+81 商事", "@taro"),
+        ("-dash@example.jp", "'-x", ""),
+    ]:
+        added = run(
+            "subscribers", "add", "--company", company, "--name", name, "--org", "jetro", "--", address
+        )
+        assert added.exit_code == 0, added.output
+    assert run("subscribers", "export", "--org", "jetro", "--out", "jetro.csv").exit_code == 0
+    exported = (tmp_path / "jetro.csv").read_text(encoding="utf-8-sig")
+    assert "'=calc@example.jp,'+81 商事,'@taro," in exported
+    assert "'-dash@example.jp,''-x,," in exported
+    before = snapshot(roster)
+
+    result = run("subscribers", "import", "jetro.csv", "--org", "jetro", "--consent", "vouched")
+
+    assert result.exit_code == 0, result.output
+    assert "added 0, 4 already subscribed" in result.output
+    assert snapshot(roster) == before
+
+
+def _usable(local_part: str) -> bool:
+    try:
+        normalize_address(f"{local_part}@example.jp")
+    except InvalidAddress:
+        return False
+    return True
+
+
+# Local parts and texts that lean towards what the export guards: = + - @ TAB CR, and apostrophes before them.
+_LOCAL_PARTS = st.text(alphabet="abcxyz019=+-'!#$%&*/?^_`{|}~", min_size=1, max_size=12).filter(_usable)
+_TEXTS = st.one_of(
+    st.text(max_size=40),
+    st.builds(
+        str.__add__,
+        st.sampled_from(["=", "+", "-", "@", "\t", "\r", "'", "'=", "''+", " -", "\u202e="]),
+        st.text(max_size=20),
+    ),
+)
+
+
+@settings(max_examples=75, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    people=st.lists(st.tuples(_LOCAL_PARTS, _TEXTS, _TEXTS), max_size=6, unique_by=lambda person: person[0])
+)
+def test_export_then_import_gives_the_same_rows(db: Database, people: list[tuple[str, str, str]]) -> None:
+    """Any subscribers staff can add, exported and read back as a roster, are the same rows."""
+    out = io.StringIO(newline="")
+    with db.session(dry_run=True) as session:
+        added = [
+            add_subscriber(session, f"{local_part}@example.jp", company=company, name=name)
+            for local_part, company, name in people
+        ]
+        expected = sorted((subscriber.email, subscriber.company, subscriber.name) for subscriber in added)
+        assert export_roster(session, out, organization=None) == len(people)
+
+    rows = parse_roster(out.getvalue().encode("utf-8-sig"))
+
+    assert sorted((row.email, row.company, row.name) for row in rows) == expected
