@@ -32,6 +32,7 @@ from pydantic_core import ErrorDetails
 from pydantic_settings import BaseSettings, DotEnvSettingsSource, EnvSettingsSource, SettingsConfigDict
 
 from outreach.errors import InvalidInput
+from outreach.secret import Secret
 
 _BASE_URL = re.compile(r"https?://[A-Za-z0-9.\-:\[\]]+(/[\x21-\x7e]*)?")
 _ADDRESS = r"^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9.-]+$"
@@ -116,29 +117,6 @@ def _problem(detail: ErrorDetails, variables: Mapping[str, tuple[str, FieldInfo]
     return f"{variable} is {allowed}; got {detail['input']!r}"
 
 
-class Secret:
-    """A string that never shows itself in repr, str, logs or tracebacks."""
-
-    __slots__ = ("_value",)
-
-    def __init__(self, value: str) -> None:
-        self._value = value
-
-    def reveal(self) -> str:
-        return self._value
-
-    def __repr__(self) -> str:
-        return "Secret('**********')"
-
-    __str__ = __repr__
-
-    def __eq__(self, other: object) -> bool:
-        return isinstance(other, Secret) and other._value == self._value
-
-    def __hash__(self) -> int:
-        return hash(self._value)
-
-
 class _RelayLimits(BaseModel):
     """The query parameters of one relay URL, validated like the variables."""
 
@@ -181,9 +159,13 @@ class SmtpRelay:
 
     @classmethod
     def from_url(cls, url: str) -> SmtpRelay:
-        parts = urlsplit(url.strip())
         defaults = {"smtp": ("none", 25), "smtp+starttls": ("starttls", 587), "smtps": ("tls", 465)}
-        if parts.scheme not in defaults or not parts.hostname:
+        try:  # a malformed IPv6 host raises; the URL may hold a password, so it is never echoed
+            parts = urlsplit(url.strip())
+            valid = bool(parts.hostname) and parts.scheme in defaults
+        except ValueError:
+            valid = False
+        if not valid:
             raise InvalidInput(
                 "OUTREACH_SMTP_URL must look like smtp://host:port, smtp+starttls://user:pass@host:587 "
                 "or smtps://user:pass@host:465"
@@ -196,9 +178,8 @@ class SmtpRelay:
         password = Secret(unquote(parts.password)) if parts.password else None
         username = unquote(parts.username) if parts.username else None
         limits = _RelayLimits.from_query(parts.query)
-        return cls(
-            parts.hostname, port, security, username, password, limits.weight, limits.rate, limits.per_hour
-        )
+        host = parts.hostname or ""  # checked above: never empty here
+        return cls(host, port, security, username, password, limits.weight, limits.rate, limits.per_hour)
 
     def __str__(self) -> str:
         user = f"{self.username}@" if self.username else ""
