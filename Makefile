@@ -4,11 +4,12 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint typecheck bench smtp-tools clean help
+.PHONY: run test fuzz lint typecheck bench smtp-tools clean help
 
 help:
 	@echo "make run    set up .venv, then migrate, seed, add sample subscribers, compose and send an issue"
-	@echo "make test   set up .venv and run the whole test suite"
+	@echo "make test   set up .venv and run the whole test suite (PostgreSQL too when 127.0.0.1:5432 answers)"
+	@echo "make fuzz   the fuzz suite alone, FUZZ_EXAMPLES cases per target (10000; hours on a small machine)"
 	@echo "make lint   ruff and mypy"
 	@echo "make bench  throughput and memory against a local SMTP sink (BENCH_ARGS='--subscribers 100000,1000000')"
 
@@ -23,6 +24,12 @@ run: $(STAMP)
 
 test: $(STAMP)
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+# Hypothesis's "fuzz" profile (tests/conftest.py): FUZZ_EXAMPLES cases per target, no time limit per test.
+FUZZ_EXAMPLES ?= 10000
+fuzz: $(STAMP)
+	HYPOTHESIS_PROFILE=fuzz FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) \
+	  $(BIN)/python -m pytest tests/fuzz --timeout=0 --hypothesis-show-statistics $(PYTEST_ARGS)
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

@@ -1,15 +1,23 @@
-"""Fixtures: real databases built with `alembic upgrade head` (SQLite, PostgreSQL) and a real SMTP server."""
+"""Fixtures: real databases built with `alembic upgrade head` (SQLite, PostgreSQL) and a real SMTP server.
+
+Also the suite's own reporting: one line per skip reason with its count, and hypothesis's profiles
+("default" for `make test`, "fuzz" for `make fuzz`, chosen by HYPOTHESIS_PROFILE).
+"""
 
 from __future__ import annotations
 
 import os
 import secrets
 import shutil
+from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import psycopg
 import pytest
+from hypothesis import HealthCheck
+from hypothesis import settings as hypothesis_settings
 from sqlalchemy import create_engine, inspect, select, text
 
 from outreach.config import Settings, load_settings
@@ -18,10 +26,34 @@ from outreach.models import Base
 from outreach.seed import seed_network
 from tests.smtp_server import SmtpServer
 
-POSTGRES_URL = os.environ.get("OUTREACH_TEST_POSTGRES_URL")
-SKIP_POSTGRES = (
-    "PostgreSQL tests skipped: set OUTREACH_TEST_POSTGRES_URL (`.ci/run` sets it to the local server)"
-)
+# The server that `.ci/run` starts; `make test` uses it whenever it answers.
+LOCAL_POSTGRES_URL = "postgresql://postgres@127.0.0.1:5432/test"
+
+
+def _postgres() -> tuple[str | None, str]:
+    """The PostgreSQL URL to test against, or None and why its tests are skipped.
+
+    OUTREACH_TEST_POSTGRES_URL wins when set (set empty, it turns the PostgreSQL tests off); unset, the
+    local server is tried with one quick connection.
+    """
+    given = os.environ.get("OUTREACH_TEST_POSTGRES_URL")
+    if given:
+        return given, ""
+    if given is not None:
+        return None, "PostgreSQL tests skipped: OUTREACH_TEST_POSTGRES_URL is set empty"
+    try:
+        with psycopg.connect(LOCAL_POSTGRES_URL, connect_timeout=2):
+            pass
+    except psycopg.Error as error:
+        why = (str(error).strip().splitlines() or [type(error).__name__])[0]
+        return None, (
+            f"PostgreSQL tests skipped: {LOCAL_POSTGRES_URL} cannot be used ({why}); "
+            "set OUTREACH_TEST_POSTGRES_URL to name a server"
+        )
+    return LOCAL_POSTGRES_URL, ""
+
+
+POSTGRES_URL, SKIP_POSTGRES = _postgres()
 BACKENDS = [
     pytest.param("sqlite", id="sqlite"),
     pytest.param(
@@ -113,7 +145,7 @@ def env(tmp_path: Path, database_url: str, monkeypatch: pytest.MonkeyPatch) -> d
     values = {
         "OUTREACH_DATABASE_URL": database_url,
         "OUTREACH_VAR_DIR": str(tmp_path / "var"),
-        "OUTREACH_SECRET_KEY": "test-secret-key-0123456789",
+        "OUTREACH_SECRET_KEY": "test-secret-key-0123456789-long-enough-for-prod",
         "OUTREACH_BASE_URL": "https://mailmag.example.jp",
         "OUTREACH_FROM": "mailmag@example.jp",
     }
@@ -139,3 +171,30 @@ def snapshot(database: Database) -> dict[str, list[tuple[Any, ...]]]:
             for name in tables
             if name in Base.metadata.tables
         }
+
+
+# Hypothesis's profiles: "default" keeps `make test` quick (the fuzz suite's servers answer in tens of
+# milliseconds an example); "fuzz" is `make fuzz`, FUZZ_EXAMPLES cases per target. A property test that
+# shares a server between examples sets deadline=None and suppresses function_scoped_fixture itself.
+hypothesis_settings.register_profile("default", max_examples=25)
+hypothesis_settings.register_profile(
+    "fuzz",
+    max_examples=int(os.environ.get("FUZZ_EXAMPLES", "10000")),
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+    print_blob=True,
+)
+hypothesis_settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "default"))
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    """One line per skip reason with its count, instead of one line per skipped test."""
+    reasons: Counter[str] = Counter()
+    for report in terminalreporter.stats.get("skipped", []):
+        longrepr = report.longrepr
+        reason = longrepr[2] if isinstance(longrepr, tuple) else str(longrepr)
+        reasons[reason.removeprefix("Skipped: ")] += 1
+    if not reasons:
+        return
+    terminalreporter.write_sep("=", f"{sum(reasons.values())} skipped")
+    for reason, count in reasons.most_common():
+        terminalreporter.write_line(f"SKIPPED {count} {'test' if count == 1 else 'tests'}: {reason}")
