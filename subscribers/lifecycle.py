@@ -45,9 +45,10 @@ from outreach.errors import InvalidInput, NotFound
 from outreach.i18n import LANGUAGES
 from outreach.models import Organization, Subscriber, SubscriberStatus, SubscriberTopic, Topic
 from outreach.outbox import cancel_subscriber_rows
+from subscribers.addresses import normalize_address
 from subscribers.consent import ConsentSource, Origin, record
 from subscribers.directory import organization_or_none
-from subscribers.roster import RosterRow
+from subscribers.roster import RosterRow, clean_text
 from subscribers.tokens import InvalidToken
 
 DEFAULT_PENDING_LIFETIME = timedelta(days=7)
@@ -104,7 +105,9 @@ class Details:
                 language=str(payload["l"]),
                 topics=frozenset(Topic(value) for value in payload["t"]),
             )
-            return cls(str(payload["e"]), str(payload["c"]), str(payload["n"]), preferences)
+            # Signed by us, but checked as input all the same: what it carries is stored as it is.
+            email = normalize_address(str(payload["e"]))
+            return cls(email, clean_text(str(payload["c"])), clean_text(str(payload["n"])), preferences)
         except (AssertionError, KeyError, TypeError, ValueError):
             raise InvalidToken("this link is not valid") from None
 

@@ -329,3 +329,17 @@ def test_details_survive_the_trip_through_a_token_payload() -> None:
 def test_a_payload_of_another_shape_is_an_invalid_link(payload: object) -> None:
     with pytest.raises(InvalidToken):
         Details.from_payload(payload)
+
+
+@pytest.mark.parametrize(
+    ("email", "company"),
+    [("not an address", "Acme"), ("a@example.jp", "\x00"), ("a\u202e@example.jp", "Acme")],
+    ids=["bad-address", "nul", "bidi"],
+)
+def test_the_details_of_a_signed_link_are_checked_as_input(email: str, company: str) -> None:
+    payload = {"e": email, "c": company, "n": "", "o": None, "l": "ja", "t": []}
+    if company == "\x00":  # a NUL is neutralised: PostgreSQL cannot store it in text
+        assert lifecycle.Details.from_payload(payload).company == ""
+        return
+    with pytest.raises(InvalidToken):
+        lifecycle.Details.from_payload(payload)

@@ -254,17 +254,6 @@ def test_the_confirm_page_and_button(site: Site, data: st.DataObject, prefix: st
     site.request("POST", f"{prefix}/confirm/{segment(token)}", content=body(pairs), headers=FORM)
 
 
-@pytest.fixture
-def nul_bug_on_postgresql(request: pytest.FixtureRequest, database_url: str) -> None:
-    if database_url.startswith("postgresql"):
-        reason = (
-            "subscribers: a signed confirmation link whose details hold a NUL (company '\\x00') gets a 500 "
-            "on PostgreSQL (DataError: text cannot contain NUL); Details.from_payload checks shapes only"
-        )
-        request.applymarker(pytest.mark.xfail(strict=False, reason=reason))
-
-
-@pytest.mark.usefixtures("nul_bug_on_postgresql")
 @NETWORK
 @given(payload=any_payload, prefix=prefixes, query=queries)
 @example(
