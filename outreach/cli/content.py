@@ -4,6 +4,7 @@ from __future__ import annotations
 
 __all__ = ["meeting", "org"]
 
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -59,6 +60,28 @@ def parse_link(text: str) -> Link:
     return Link(title_ja=title or "関連資料", title_en=title or "Related material", url=url.strip())
 
 
+def meeting_record(
+    key: str,
+    held_on: date,
+    format_: str | None,
+    summary: Path,
+    summary_en: Path | None,
+    opened_by: tuple[str, str],
+    links: tuple[str, ...],
+) -> MeetingRecord:
+    """What `meeting add` and `meeting publish` read from their options."""
+    return MeetingRecord(
+        key=key,
+        held_on=held_on,
+        format=format_,
+        summary_ja=read_text(summary),
+        summary_en=read_text(summary_en),
+        opened_by_ja=opened_by[0],
+        opened_by_en=opened_by[1],
+        links=[parse_link(link) for link in links],
+    )
+
+
 def read_text(path: Path | None) -> str:
     if path is None:
         return ""
@@ -102,15 +125,8 @@ def meeting_add(
     links: tuple[str, ...],
 ) -> None:
     """Record a meeting outcome, e.g. `outreach meeting add plenary:9 --date 2026-11-20 --summary s.md`."""
-    record = MeetingRecord(
-        key=key,
-        held_on=held_on.date(),
-        format=format_,
-        summary_ja=read_text(summary),
-        summary_en=read_text(summary_en),
-        opened_by_ja=opened_by,
-        opened_by_en=opened_by_en,
-        links=[parse_link(link) for link in links],
+    record = meeting_record(
+        key, held_on.date(), format_, summary, summary_en, (opened_by, opened_by_en), links
     )
     with app.migrated_db().session() as session:
         recorded = record_meeting(session, record)

@@ -27,7 +27,7 @@ from sqlalchemy import select
 from outreach import content, issues
 from outreach.calendar import JST, format_jst, holiday_name
 from outreach.cli.common import App, pass_app, reports_errors
-from outreach.cli.content import parse_link, read_text
+from outreach.cli.content import meeting_record
 from outreach.cli.issues import send_issue
 from outreach.composer import senders
 from outreach.errors import InvalidInput, RelayUnavailable
@@ -37,7 +37,6 @@ from outreach.planner import JobBook, cancel_job, schedule_issue
 from outreach.render import Renderer
 from outreach.schedule_settings import load_scheduler_settings
 from outreach.scheduler import DeliveryLoop, SchedulerService
-from outreach.usecases.content import MeetingRecord
 from outreach.usecases.publish import Published, publish_meeting
 from outreach.usecases.sends import SendRun, make_worker, start_for_workers
 from subscribers.links import SignedLinks
@@ -239,16 +238,8 @@ def meeting_publish(
     charset: str,
 ) -> None:
     """After a meeting: record its outcome, compose the issue, write previews and schedule the send."""
-    record = MeetingRecord(
-        key=key,
-        held_on=held_on.date() if held_on else issues.jst_today(),
-        format=format_,
-        summary_ja=read_text(summary),
-        summary_en=read_text(summary_en),
-        opened_by_ja=opened_by,
-        opened_by_en=opened_by_en,
-        links=[parse_link(link) for link in links],
-    )
+    held = held_on.date() if held_on else issues.jst_today()
+    record = meeting_record(key, held, format_, summary, summary_en, (opened_by, opened_by_en), links)
     published = publish_meeting(
         app.migrated_db(),
         record,
