@@ -22,6 +22,7 @@ from outreach.models import Issue, IssueItem, Organization, utcnow
 from outreach.network import NETWORK_SLUG
 from outreach.outbox import Claimed
 from outreach.render import Renderer, Sender
+from outreach.verp import Verp
 
 
 def salutation(language: str, *, company: str, name: str) -> str:
@@ -48,6 +49,7 @@ class Built:
     message: bytes
     message_id: str
     label: str
+    envelope_sender: str  # MAIL FROM: the delivery's VERP address (a trial's: the sender's own)
 
 
 @dataclass(frozen=True)
@@ -76,6 +78,7 @@ class Composer:
         self.clock = clock
         self.dkim = DkimSigner.from_settings(settings)
         self._domain = settings.sender_address.rpartition("@")[2]
+        self.verp = Verp(settings.secret_key, settings.verp_domain)
         self._renditions: dict[tuple[int, int | None, str], _Rendition] = {}
         self._organizations: dict[int, Organization] = {}
         self._issues: dict[int, Issue] = {}
@@ -83,8 +86,10 @@ class Composer:
     def build(self, row: Claimed, *, eight_bit: bool, message_id: str | None = None) -> Built:
         rendition = self._rendition(row.issue_id, row.organization_id, row.language)
         links = self.links.for_subscriber(row.subscriber_id, row.language)
-        # The same on a resend, so that a reader's mail client can drop the second copy.
-        message_id = message_id or f"<outreach.{rendition.number}.{row.id}@{self._domain}>"
+        # The same on a resend, so that a reader's mail client can drop the second copy; signed, so that
+        # a bounce or complaint that names only it cannot be forged for someone else's delivery.
+        signature = self.verp.signature(row.id)
+        message_id = message_id or f"<outreach.{rendition.number}.{row.id}.{signature}@{self._domain}>"
         personal = Personal(
             email=row.email,
             display_name=row.name or row.company,
@@ -98,7 +103,8 @@ class Composer:
         if self.dkim is not None:
             message = self.dkim.sign(message)
         label = f"issue-{rendition.number:04d}/{rendition.slug}/{row.id:08d}-{row.email}"
-        return Built(message, message_id, label)
+        envelope = self.verp.address(row.id) if row.id else self.settings.sender_address
+        return Built(message, message_id, label, envelope)
 
     def describe(self, row: Claimed) -> str:
         """Which rendition a row uses, for a message that says why it could not be built."""

@@ -36,6 +36,8 @@ from outreach.secret import Secret
 
 _BASE_URL = re.compile(r"https?://[A-Za-z0-9.\-:\[\]]+(/[\x21-\x7e]*)?")
 _ADDRESS = r"^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9.-]+$"
+_LABEL = r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
+_DOMAIN = rf"^{_LABEL}(?:\.{_LABEL})+$"
 _DEFAULT_SECRET = "dev-only-insecure-secret-key-set-OUTREACH_SECRET_KEY"  # noqa: S105 (a documented dev default)
 
 
@@ -235,6 +237,7 @@ class DeliverySettings:
     unknown_policy: str = "resend"  # "resend" or "hold"
     pause_after_errors: int = 50
     bounce_limit: int = 3
+    bounce_window: timedelta = timedelta(days=30)  # soft bounces after delivery count within it
     lease: timedelta = timedelta(minutes=10)
     dkim_selector: str | None = None
     dkim_key_file: Path | None = None
@@ -261,6 +264,12 @@ class Settings:
     fallback_relays: tuple[SmtpRelay, ...] = ()
     delivery: DeliverySettings = field(default_factory=DeliverySettings)
     development: bool = False  # OUTREACH_ENV=development: outreach.guard lets local settings mail a relay
+    bounce_domain: str = ""  # OUTREACH_BOUNCE_DOMAIN: the domain of the VERP envelope senders
+
+    @property
+    def verp_domain(self) -> str:
+        """Where bounces go back to: the bounce domain, else the sender's domain."""
+        return self.bounce_domain or self.sender_address.rpartition("@")[2]
 
     @property
     def relays(self) -> tuple[SmtpRelay, ...]:
@@ -297,6 +306,7 @@ class _Environment(EnvironmentModel):
     )
     list_id: str | None = None
     unsubscribe_mailto: str | None = None
+    bounce_domain: str | None = Field(None, pattern=_DOMAIN, max_length=253, description="a domain like example.jp")
 
     smtp_connections: int = whole_number(4, 1, 100)
     batch_size: int = whole_number(500, 1, 10_000)
@@ -308,6 +318,7 @@ class _Environment(EnvironmentModel):
     unknown_policy: Literal["resend", "hold"] = Field("resend", description="resend or hold")
     pause_after_errors: int = whole_number(50, 1, 100_000)
     bounce_limit: int = whole_number(3, 1, 100)
+    bounce_window_days: int = whole_number(30, 1, 365, of="days")
     worker_lease_seconds: int = whole_number(600, 10, 86_400, of="seconds")
     dkim_selector: str | None = None
     dkim_key_file: Path | None = None
@@ -338,6 +349,7 @@ def _delivery_settings(env: _Environment, domain_rates: dict[str, float]) -> Del
         unknown_policy=env.unknown_policy,
         pause_after_errors=env.pause_after_errors,
         bounce_limit=env.bounce_limit,
+        bounce_window=timedelta(days=env.bounce_window_days),
         lease=timedelta(seconds=env.worker_lease_seconds),
         dkim_selector=env.dkim_selector,
         dkim_key_file=env.dkim_key_file,
@@ -378,4 +390,5 @@ def load_settings(
         unsubscribe_mailto=env.unsubscribe_mailto or f"unsubscribe@{domain}",
         var_dir=env.var_dir,
         development=env.env == "development",
+        bounce_domain=(env.bounce_domain or domain).lower(),
     )

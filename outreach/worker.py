@@ -18,7 +18,7 @@ from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from outreach.composer import Composer
+from outreach.composer import Built, Composer
 from outreach.config import Settings
 from outreach.errors import OutreachError, RelayUnavailable
 from outreach.journal import JournalEntry, read_journal
@@ -75,7 +75,6 @@ class Worker:
         self.issue_id = issue_id
         self.clock = composer.clock
         self.on_progress = on_progress
-        self.sender = settings.sender_address
         self.config = config
         self.batch_size = batch_size or config.batch_size
         self.policy = RetryPolicy(config.retry_first, config.retry_max, config.retry_deadline)
@@ -243,7 +242,7 @@ class Worker:
         self._in_flight[row.id] = built.message_id
         tries: list[SmtpReply | None] = []
         try:
-            reply = await self._send(mailer, row.email, built.message, built.label, tries)
+            reply = await self._send(mailer, row.email, built, tries)
         except RelayUnavailable:  # dropped mid-message and no relay takes us back: retried later, by policy
             self._finished(row, None, built.message_id, tries)
             raise
@@ -266,13 +265,14 @@ class Worker:
         return outcome
 
     async def _send(
-        self, mailer: Mailer, recipient: str, message: bytes, label: str, tries: list[SmtpReply | None]
+        self, mailer: Mailer, recipient: str, built: Built, tries: list[SmtpReply | None]
     ) -> SmtpReply | None:
         """Send; after a dropped connection reconnect and try once more. None: it dropped again."""
         for attempt in (1, 2):
             try:
+                envelope = built.envelope_sender
                 reply = await mailer.send(
-                    sender=self.sender, recipient=recipient, message=message, label=label
+                    sender=envelope, recipient=recipient, message=built.message, label=built.label
                 )
             except ConnectionLost as exc:
                 log.warning("connection lost while sending to %s: %s", recipient, exc)

@@ -18,6 +18,7 @@ from outreach.issues import compose_issue, get_issue
 from outreach.mailer import SmtpMailer
 from outreach.models import Delivery, DeliveryAttempt, DeliveryStatus, IssueStatus, Organization
 from outreach.usecases.sends import DeliveryOptions, SendRun, send_now
+from outreach.verp import Verp
 from subscribers.directory import add_subscriber, organization_or_none
 from subscribers.links import SignedLinks
 from tests.smtp_server import SmtpServer, free_port
@@ -65,6 +66,16 @@ def _send(
     )
 
 
+def _delivery_id(db: Database, email: str, number: int) -> int:
+    with db.session() as session:
+        issue_id = get_issue(session, number).id
+        found = session.scalar(
+            select(Delivery.id).where(Delivery.email == email, Delivery.issue_id == issue_id)
+        )
+    assert found is not None
+    return found
+
+
 def _states(db: Database) -> dict[str, tuple[DeliveryStatus, int | None, int]]:
     with db.session() as session:
         rows = session.execute(select(Delivery.email, Delivery.status, Delivery.smtp_code, Delivery.attempts))
@@ -92,7 +103,11 @@ def test_every_recipient_gets_a_wellformed_message_of_their_organization(
     for email, slug, language, company, _name in RECIPIENTS:
         [received] = smtp_server.handler.to(email)
         message = received.parsed()
-        assert received.mail_from == settings.sender_address
+        # VERP: the envelope sender names this delivery; From stays the sender's address.
+        verp = Verp(settings.secret_key, settings.verp_domain)
+        assert verp.delivery_id(received.mail_from) == _delivery_id(ready, email, number)
+        assert received.mail_from.startswith("bounces+")
+        assert message["From"].addresses[0].addr_spec == settings.sender_address
         for header in ("From", "To", "Subject", "Date", "Message-ID", "List-Id", "List-Unsubscribe"):
             assert len(message.get_all(header) or []) == 1, header
         assert message["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
