@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 __all__ = [
+    "AttemptKind",
     "Base",
+    "BounceClass",
     "ConsentEvent",
     "Delivery",
     "DeliveryAttempt",
@@ -298,7 +300,7 @@ class Delivery(Base):
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     smtp_code: Mapped[int | None] = mapped_column(Integer)
     smtp_reply: Mapped[str | None] = mapped_column(Text)
-    message_id: Mapped[str | None] = mapped_column(String(300))
+    message_id: Mapped[str | None] = mapped_column(String(300), index=True)
     next_attempt_at: Mapped[datetime | None]
     claimed_by: Mapped[str | None] = mapped_column(String(100))
     claimed_at: Mapped[datetime | None]
@@ -313,8 +315,24 @@ class Delivery(Base):
     )
 
 
+class AttemptKind(enum.StrEnum):
+    """Where an attempt's word came from: the relay's reply, or a report that came back later."""
+
+    RELAY = "relay"  # the relay's reply while handing the message over
+    BOUNCE = "bounce"  # a bounce report (RFC 3464 DSN or the like) after the relay had taken the message
+    COMPLAINT = "complaint"  # a feedback-loop report (RFC 5965 ARF): the reader marked it as spam
+
+
+class BounceClass(enum.StrEnum):
+    """What a bounce after delivery says about the address (outreach.feedback.classes decides)."""
+
+    HARD = "hard"  # no such address, or disabled: the subscriber is bounced at once
+    SOFT = "soft"  # e.g. mailbox full: the subscriber is bounced after N within a window
+    POLICY = "policy"  # refused for policy, content or our sender: not the address's fault
+
+
 class DeliveryAttempt(Base):
-    """One try at handing a message to the relay: when, what it answered."""
+    """One try at handing a message to the relay, or a report about it that came back later."""
 
     __tablename__ = "delivery_attempts"
 
@@ -324,6 +342,11 @@ class DeliveryAttempt(Base):
     outcome: Mapped[DeliveryStatus] = mapped_column(_enum(DeliveryStatus))
     smtp_code: Mapped[int | None] = mapped_column(Integer)
     smtp_reply: Mapped[str | None] = mapped_column(Text)
+    kind: Mapped[AttemptKind] = mapped_column(
+        _enum(AttemptKind), default=AttemptKind.RELAY, server_default=AttemptKind.RELAY.value
+    )
+    bounce_class: Mapped[BounceClass | None] = mapped_column(_enum(BounceClass))
+    status_code: Mapped[str | None] = mapped_column(String(16))  # RFC 3463, e.g. "5.1.1"
 
     delivery: Mapped[Delivery] = relationship(back_populates="attempts_log")
 

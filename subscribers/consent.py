@@ -23,6 +23,7 @@ class ConsentSource(enum.StrEnum):
     EMAIL = "email"
     IMPORT = "import"
     STAFF = "staff"
+    COMPLAINT = "complaint"  # a feedback-loop report: the reader marked an issue as spam
 
 
 @dataclass(frozen=True)

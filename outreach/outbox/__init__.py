@@ -3,7 +3,8 @@
 Rows move queued -> sending (claimed by a worker) -> sent | deferred | failed | bounced, or unknown when a
 worker stopped with the message in flight (then queued again, or held for staff to decide); cancelled when
 staff cancel the issue or the subscriber leaves. This package is the only writer of the deliveries and
-their attempt rows: `queue` (rows of a send), `claims` (fenced claims and leases), `outcomes` (replies).
+their attempt rows: `queue` (rows of a send), `claims` (fenced claims and leases), `outcomes` (replies),
+`returns` (bounce reports and complaints that come back after the relay took a message).
 """
 
 from __future__ import annotations
@@ -13,15 +14,20 @@ __all__ = [
     "Claimed",
     "Outcome",
     "Recorded",
+    "Returned",
+    "bounce_subscribers",
     "cancel_rows",
     "cancel_subscriber_rows",
     "claim_rows",
     "decide_held",
     "enqueue_issue",
+    "find_delivery",
     "has_due_rows",
     "held_rows",
     "mark_unknown",
     "open_rows",
+    "record_bounce",
+    "record_complaint",
     "record_outcomes",
     "release_rows",
     "renew_claims",
@@ -44,4 +50,11 @@ from outreach.outbox.queue import (
     reopen_rows,
     sending_issues,
     status_counts,
+)
+from outreach.outbox.returns import (
+    Returned,
+    bounce_subscribers,
+    find_delivery,
+    record_bounce,
+    record_complaint,
 )

@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 from outreach.mailer import SmtpReply
 from outreach.models import Delivery, DeliveryAttempt, DeliveryStatus, Subscriber, SubscriberStatus
 from outreach.outbox.claims import Claimed, new_token
-from outreach.outbox.queue import cancel_subscriber_rows
+from outreach.outbox.returns import bounce_subscribers
 from outreach.policy import Bounce, Decision
 
 _LEDGER: Table = Delivery.__table__  # type: ignore[assignment]
@@ -150,14 +150,7 @@ def _bounce(session: Session, outcomes: list[Outcome], *, limit: int, now: datet
     else:
         reasons = {}
     reasons |= {i: f"the address bounced ({o.decision.reason or o.reply})" for i, o in hard.items()}
-    for subscriber_id, reason in reasons.items():
-        session.execute(
-            update(Subscriber)
-            .where(Subscriber.id == subscriber_id, Subscriber.status == SubscriberStatus.ACTIVE)
-            .values(status=SubscriberStatus.BOUNCED, updated_at=now)
-            .execution_options(synchronize_session=False)
-        )
-        cancel_subscriber_rows(session, subscriber_id, reason=reason, now=now)
+    bounce_subscribers(session, reasons, now=now)
 
 
 def mark_unknown(session: Session, ids: list[int], *, why: str, resend: bool, now: datetime) -> None:
