@@ -306,7 +306,9 @@ class _Environment(EnvironmentModel):
     )
     list_id: str | None = None
     unsubscribe_mailto: str | None = None
-    bounce_domain: str | None = Field(None, pattern=_DOMAIN, max_length=253, description="a domain like example.jp")
+    bounce_domain: str | None = Field(
+        None, pattern=_DOMAIN, max_length=253, description="a domain like example.jp"
+    )
 
     smtp_connections: int = whole_number(4, 1, 100)
     batch_size: int = whole_number(500, 1, 10_000)
