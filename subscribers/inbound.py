@@ -16,7 +16,11 @@ address or from a peer (450 4.7.1) or in all (451 4.7.1; see `inbound_limits`), 
 cannot reach (451, try later); a refused mail sends and stores nothing. An unsubscribe by token is never
 limited: an opt-out is final. Headers are read as Japanese mailers write them (`inbound_headers`).
 
-Automatic mail (a null sender, Auto-Submitted, Precedence bulk/list/junk, our own List-Id, mail from
+Mail to the bounce mailbox (`bounces+<token>@` or `bounces@` the VERP domain, where null senders are the
+norm) is a bounce report or a complaint: it is read and applied by `subscribers.feedback`, and always
+answered 250 (a forged one is logged and dropped: refusing it would only bounce a bounce).
+
+Other automatic mail (a null sender, Auto-Submitted, Precedence bulk/list/junk, our own List-Id, mail from
 ourselves) is accepted and dropped: refusing it would only send a bounce back around the loop.
 """
 
@@ -44,6 +48,7 @@ from outreach.mailer import Mailer, make_mailer
 from outreach.message import clean_header_text
 from subscribers.addresses import InvalidAddress, normalize_address
 from subscribers.consent import ConsentSource, Origin
+from subscribers.feedback import Feedback
 from subscribers.inbound_headers import read_headers
 from subscribers.inbound_limits import ReplyLimits
 from subscribers.lifecycle import Details, Preferences
@@ -149,6 +154,7 @@ class InboundHandler:
         domain: str,
         list_id: str,
         own_addresses: frozenset[str],
+        feedback: Feedback | None = None,
     ) -> None:
         self.subscriptions = subscriptions
         self.limits = limits
@@ -156,6 +162,7 @@ class InboundHandler:
         self.domain = domain.lower()
         self.list_id = list_id.lower()
         self.own_addresses = own_addresses
+        self.feedback = feedback
 
     async def handle_MAIL(self, server: Any, session: Any, envelope: Any, address: str, options: Any) -> str:
         envelope.mail_from = address  # a null sender (<>) is accepted and its message dropped at DATA
@@ -163,6 +170,8 @@ class InboundHandler:
         return "250 2.1.0 OK"
 
     async def handle_RCPT(self, server: Any, session: Any, envelope: Any, address: str, options: Any) -> str:
+        if self._to_bounces(address):
+            return self._bounce_recipient(envelope, address)
         recipient = parse_recipient(address, self.domain)
         if recipient is None:
             return f"550 5.1.1 <{_echo(address)}>: no such mailbox here"
@@ -178,10 +187,26 @@ class InboundHandler:
         envelope.rcpt_tos.append(address)
         return "250 2.1.5 OK"
 
+    def _to_bounces(self, address: str) -> bool:
+        return self.feedback is not None and self.feedback.is_ours(address)
+
+    def _bounce_recipient(self, envelope: Any, address: str) -> str:
+        """Reports may name several of our bounce addresses, but nothing else beside them."""
+        if envelope.rcpt_tos and not self._to_bounces(envelope.rcpt_tos[0]):
+            return f"550 5.5.3 <{_echo(address)}>: a report goes to the bounce address on its own"
+        if len(envelope.rcpt_tos) >= MAX_RECIPIENTS:
+            return "452 4.5.3 too many recipients"
+        envelope.rcpt_tos.append(address)
+        return "250 2.1.5 OK"
+
     async def _slugs(self) -> set[str]:
         return {choice.slug for choice in await self.subscriptions.organizations()}
 
     async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+        if self.feedback is not None and self._to_bounces(envelope.rcpt_tos[0]):
+            raw = envelope.original_content or b""
+            await self.feedback.take(raw, list(envelope.rcpt_tos), note=f"via SMTP from {_peer(session)}")
+            return "250 2.0.0 OK"
         message = read_headers(envelope.original_content or b"")
         automatic = self._automatic(message, envelope.mail_from)
         if automatic:
@@ -325,5 +350,6 @@ def create_inbound(
         domain=options.inbound_domain,
         list_id=settings.list_id,
         own_addresses=own,
+        feedback=Feedback(db, settings),
     )
     return InboundServer(handler, host=host, port=port, max_bytes=options.inbound_max_bytes)

@@ -138,8 +138,8 @@ def _reason(
         return f"hard bounce after delivery ({status_code or 'no code'})"
     if bounce_class != BounceClass.SOFT:
         return None
-    recent = session.scalar(
-        select(func.count())
+    recent = session.scalar(  # deliveries, not reports: a relay may report one message twice
+        select(func.count(func.distinct(Delivery.id)))
         .select_from(DeliveryAttempt)
         .join(Delivery, Delivery.id == DeliveryAttempt.delivery_id)
         .where(
