@@ -14,6 +14,7 @@ from outreach.cli.delivery import issue_cancel, issue_decide, issue_pause, issue
 from outreach.cli.demo import demo
 from outreach.cli.drafts import issue_delete, issue_edit, issue_test_send
 from outreach.cli.issues import issue, log_command
+from outreach.cli.report import report
 from outreach.cli.schedule import issue_schedule, meeting_publish, schedule, scheduler_command
 from outreach.cli.subscribers import subscribers
 from outreach.cli.web import inbound, serve
@@ -44,6 +45,7 @@ cli.add_command(schedule)
 cli.add_command(scheduler_command)
 cli.add_command(serve)
 cli.add_command(inbound)
+cli.add_command(report)
 
 
 def main() -> None:
