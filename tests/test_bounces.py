@@ -68,6 +68,17 @@ def _received(smtp: SmtpServer, email: str) -> Sent:
     return Sent(email, received.mail_from, str(received.parsed()["Message-ID"]))
 
 
+def _raw(expected: Expected, sent: Sent, sender: str, *, to: str = "", message_id: str = "") -> bytes:
+    """The fixture's report about `sent`, addressed to `to` (its VERP address unless given)."""
+    return render(
+        expected.file,
+        verp=to or sent.verp,
+        recipient=sent.email,
+        message_id=message_id or sent.message_id,
+        sender=sender,
+    )
+
+
 def _report(server: InboundServer, raw: bytes, to: str) -> tuple[int, bytes]:
     """Mail a report as a mailer-daemon does: a null envelope sender."""
     with smtplib.SMTP(server.host, server.port, timeout=30) as client:
@@ -117,13 +128,7 @@ def test_every_fixture_after_a_real_send_lands_on_its_delivery(
     for expected in FIXTURES:
         sent = _received(smtp_server, _mailbox(expected))
         assert Verp(settings.secret_key, DOMAIN).delivery_id(sent.verp) is not None
-        raw = render(
-            expected.file,
-            verp=sent.verp,
-            recipient=sent.email,
-            message_id=sent.message_id,
-            sender=settings.sender_address,
-        )
+        raw = _raw(expected, sent, settings.sender_address)
         assert _report(inbound, raw, sent.verp)[0] == 250, expected.file
 
     for expected in FIXTURES:
@@ -175,24 +180,11 @@ def test_a_report_to_the_plain_bounce_address_is_found_by_its_signed_message_id(
     found, lost = _received(smtp_server, "found@sme.example.jp"), _received(smtp_server, "cut@sme.example.jp")
 
     # The returned message names the delivery by its Message-ID; the envelope is the plain bounce mailbox.
-    found_raw = render(
-        hard.file,
-        verp=f"bounces@{DOMAIN}",
-        recipient=found.email,
-        message_id=found.message_id,
-        sender=settings.sender_address,
-    )
-    assert _report(inbound, found_raw, f"bounces@{DOMAIN}")[0] == 250
+    plain = f"bounces@{DOMAIN}"
+    assert _report(inbound, _raw(hard, found, settings.sender_address, to=plain), plain)[0] == 250
     # A report that returned nothing of the message names no delivery without its VERP address: dropped.
     before = snapshot(seeded_db)
-    lost_raw = render(
-        cut.file,
-        verp=f"bounces@{DOMAIN}",
-        recipient=lost.email,
-        message_id=lost.message_id,
-        sender=settings.sender_address,
-    )
-    assert _report(inbound, lost_raw, f"bounces@{DOMAIN}")[0] == 250
+    assert _report(inbound, _raw(cut, lost, settings.sender_address, to=plain), plain)[0] == 250
 
     assert _delivery(seeded_db, found.email)[0].status == DeliveryStatus.BOUNCED
     assert snapshot(seeded_db) == before
@@ -221,9 +213,7 @@ def test_a_forged_or_altered_token_or_message_id_changes_nothing(
     ]
     before = snapshot(seeded_db)
     for verp, message_id in forgeries:
-        raw = render(
-            hard.file, verp=verp, recipient=sent.email, message_id=message_id, sender=settings.sender_address
-        )
+        raw = _raw(hard, sent, settings.sender_address, to=verp, message_id=message_id)
         assert _report(inbound, raw, verp)[0] == 250
     assert snapshot(seeded_db) == before
 
@@ -241,13 +231,7 @@ def test_soft_bounces_end_a_subscription_at_the_limit_within_the_window(
     for plenary in (6, 7, 8):
         _send_to(seeded_db, settings, smtp_server, [email], plenary)
         sent = _received(smtp_server, email)
-        raw = render(
-            soft.file,
-            verp=sent.verp,
-            recipient=email,
-            message_id=sent.message_id,
-            sender=settings.sender_address,
-        )
+        raw = _raw(soft, sent, settings.sender_address)
         taken = asyncio.run(feedback.take(raw, [sent.verp], note="test"))
         assert taken.action == "bounce"
         status = _delivery(seeded_db, email)[2].status
@@ -257,10 +241,7 @@ def test_soft_bounces_end_a_subscription_at_the_limit_within_the_window(
     _send_to(seeded_db, settings, smtp_server, [email], 5)
     sent = _received(smtp_server, email)
     again = Feedback(seeded_db, settings, clock=lambda: start + timedelta(days=2))
-    raw = render(
-        soft.file, verp=sent.verp, recipient=email, message_id=sent.message_id, sender=settings.sender_address
-    )
-    asyncio.run(again.take(raw, [sent.verp], note="test"))
+    asyncio.run(again.take(_raw(soft, sent, settings.sender_address), [sent.verp], note="test"))
     assert _delivery(seeded_db, email)[2].status == SubscriberStatus.BOUNCED
     assert ("bounced", "bounce") in _consent(seeded_db, email)
 
@@ -272,9 +253,7 @@ def test_a_second_report_for_the_same_delivery_counts_once(
     email = "twice@sme.example.jp"
     _send_to(seeded_db, settings, smtp_server, [email])
     sent = _received(smtp_server, email)
-    raw = render(
-        soft.file, verp=sent.verp, recipient=email, message_id=sent.message_id, sender=settings.sender_address
-    )
+    raw = _raw(soft, sent, settings.sender_address)
     for _ in range(3):
         assert _report(inbound, raw, sent.verp)[0] == 250
     _, attempts, subscriber = _delivery(seeded_db, email)

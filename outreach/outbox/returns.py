@@ -80,17 +80,16 @@ def record_bounce(
     delivery = session.get_one(Delivery, delivery_id)
     reply = diagnostic[:_MAX_TEXT]
     again = _bounced_before(session, delivery_id)
-    session.execute(
-        insert(DeliveryAttempt).values(
-            delivery_id=delivery_id,
-            attempted_at=now,
-            outcome=DeliveryStatus.BOUNCED,
-            kind=AttemptKind.BOUNCE,
-            bounce_class=bounce_class,
-            status_code=status_code,
-            smtp_code=_basic_code(status_code),
-            smtp_reply=f"bounce after delivery: {reply}",
-        )
+    _log(
+        session,
+        delivery_id,
+        now,
+        outcome=DeliveryStatus.BOUNCED,
+        kind=AttemptKind.BOUNCE,
+        bounce_class=bounce_class,
+        status_code=status_code,
+        smtp_code=_basic_code(status_code),
+        smtp_reply=f"bounce after delivery: {reply}",
     )
     if again:
         return Returned(delivery_id, delivery.subscriber_id, delivery.email, False)
@@ -108,6 +107,11 @@ def record_bounce(
     reason = _reason(session, delivery.subscriber_id, bounce_class, status_code, limit, window, now)
     ended = bounce_subscribers(session, {delivery.subscriber_id: reason}, now=now) if reason else 0
     return Returned(delivery_id, delivery.subscriber_id, delivery.email, ended > 0)
+
+
+def _log(session: Session, delivery_id: int, now: datetime, **values: object) -> None:
+    """An attempt row for a report about a delivery."""
+    session.execute(insert(DeliveryAttempt).values(delivery_id=delivery_id, attempted_at=now, **values))
 
 
 def _bounced_before(session: Session, delivery_id: int) -> bool:
@@ -186,13 +190,12 @@ def bounce_subscribers(session: Session, reasons: dict[int, str], *, now: dateti
 def record_complaint(session: Session, delivery_id: int, *, feedback_type: str, now: datetime) -> Returned:
     """Log a complaint about a delivery (its state stays: the message did arrive)."""
     delivery = session.get_one(Delivery, delivery_id)
-    session.execute(
-        insert(DeliveryAttempt).values(
-            delivery_id=delivery_id,
-            attempted_at=now,
-            outcome=delivery.status,
-            kind=AttemptKind.COMPLAINT,
-            smtp_reply=f"complaint ({feedback_type[:40] or 'abuse'}): the reader reported this message",
-        )
+    _log(
+        session,
+        delivery_id,
+        now,
+        outcome=delivery.status,
+        kind=AttemptKind.COMPLAINT,
+        smtp_reply=f"complaint ({feedback_type[:40] or 'abuse'}): the reader reported this message",
     )
     return Returned(delivery_id, delivery.subscriber_id, delivery.email, False)
