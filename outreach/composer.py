@@ -31,8 +31,8 @@ def salutation(language: str, *, company: str, name: str) -> str:
             return f"{company} {name}様".strip()
         return f"{company} ご担当者様".strip()
     if name:
-        return f"Dear {name}" + (f" ({company})" if company else "")
-    return f"Dear {company} team" if company else "Dear subscriber"
+        return f"Dear {name}" + (f" ({company})," if company else ",")
+    return f"Dear {company} team," if company else "Dear subscriber,"
 
 
 def senders(settings: Settings) -> dict[str, Sender]:

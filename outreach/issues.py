@@ -62,9 +62,14 @@ def next_issue_number(session: Session) -> int:
     return (session.scalar(select(func.max(Issue.number))) or 0) + 1
 
 
+def subject_heads(number: int) -> tuple[str, str]:
+    """What every subject of issue `number` starts with, in Japanese and English."""
+    japanese = f"【海外安全メールマガジン 第{number}号】"
+    return japanese, f"[SME Overseas Safety Network Newsletter No. {number}] "
+
+
 def _derived_subjects(number: int, meetings: Sequence[Meeting]) -> tuple[str, str]:
-    head_ja = f"【海外安全メールマガジン 第{number}号】"
-    head_en = f"[Overseas Safety Mail Magazine No. {number}] "
+    head_ja, head_en = subject_heads(number)
     if not meetings:
         return head_ja + "海外安全対策のお知らせ", head_en + "Overseas safety news"
     first = meetings[0]

@@ -11,7 +11,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from outreach.content import promotions_active_on
-from outreach.issues import compose_issue, get_issue
+from outreach.issues import compose_issue, get_issue, subject_heads
 from outreach.models import Issue, IssueItem, IssueStatus, Meeting, Promotion
 
 # Outcomes of meetings held longer ago than this are history, not news: compose them by hand if wanted.
@@ -81,11 +81,6 @@ def whats_new(session: Session, on: date) -> News:
     )
 
 
-def _head(number: int) -> tuple[str, str]:
-    # The same heads as the subjects that `compose_issue` derives.
-    return f"【海外安全メールマガジン 第{number}号】", f"[Overseas Safety Mail Magazine No. {number}] "
-
-
 def _lead_with(issue: Issue, campaign: Promotion) -> None:
     """Put the campaign's section first, keeping the order of the others."""
     items = sorted(issue.items, key=lambda item: (item.promotion_id != campaign.id, item.position))
@@ -101,7 +96,7 @@ def compose_news(session: Session, news: News, *, campaign: str | None = None) -
     it: the campaign leads and names the subject. Without new outcomes, the first new promotion names it.
     """
     issue = compose_issue(session, meetings=news.meetings, issue_date=news.on)
-    head_ja, head_en = _head(issue.number)
+    head_ja, head_en = subject_heads(issue.number)
     opening = next((p for p in news.promotions if p.slug == campaign), None)
     if opening is not None:
         _lead_with(issue, opening)

@@ -29,7 +29,7 @@ from premailer import Premailer
 from outreach import dates, markdown
 from outreach.content import MEETING_FORMATS, MEETING_KINDS
 from outreach.errors import InvalidInput
-from outreach.i18n import LANGUAGES, load_catalog
+from outreach.i18n import LANGUAGES, PUNCTUATION, load_catalog
 from outreach.models import Issue, IssueItem, Meeting, Organization, Promotion
 from outreach.network import NETWORK_SLUG
 from outreach.stamp import PERSONAL_FIELDS, Stamp, placeholder
@@ -116,7 +116,7 @@ class _Recipient:
 
 
 def _local_date(value: date, language: str) -> str:
-    return dates.format_ja(value) if language == "ja" else dates.format_en(value)
+    return dates.format_ja_with_era(value) if language == "ja" else dates.format_en(value)
 
 
 def _links(links: list[dict[str, str]], language: str) -> list[dict[str, str]]:
@@ -221,6 +221,9 @@ class Renderer:
         env.filters["wareki"] = dates.format_wareki
         env.filters["edate"] = dates.format_en
         env.filters["local_date"] = lambda value: _local_date(value, language)
+        punctuation = PUNCTUATION[language]
+        env.globals["colon"] = punctuation.colon
+        env.globals["sep"] = punctuation.separator
         return env
 
     def render(self, issue: Issue, organization: Organization, language: str) -> Rendition:

@@ -71,7 +71,7 @@ WORDS = {
         "saved": "Your preferences are saved.",
         "unsubscribe": "Unsubscribe",
         "unsubscribed": "You are unsubscribed",
-        "subject": "[Action needed] Confirm your subscription to the Overseas Safety Mail Magazine",
+        "subject": "[Action needed] Confirm your subscription to the SME Overseas Safety Network Newsletter",
         "org": "The Japan Chamber of Commerce and Industry",
     },
 }

@@ -126,8 +126,7 @@ def test_every_recipient_gets_a_wellformed_message_of_their_organization(
         assert company in text
         if language == "ja":
             assert "第8回本会合" in text
-            assert "2024年1月31日" in html
-            assert "令和6年1月31日" in html
+            assert "2024年（令和6年）1月31日" in html
             assert "海外安全メールマガジン" in str(message["Subject"])
         else:
             assert "Plenary 8" in text

@@ -89,7 +89,7 @@ def test_derived_subjects_name_the_meeting(seeded_db: Database) -> None:
         news = compose_issue(session, meetings=[], issue_date=ISSUE_DATE)
     assert "第8回本会合" in issue.subject_ja
     assert "第1号" in issue.subject_ja
-    assert issue.subject_en == "[Overseas Safety Mail Magazine No. 1] Outcome of Plenary 8"
+    assert issue.subject_en == "[SME Overseas Safety Network Newsletter No. 1] Outcome of Plenary 8"
     assert "第5回幹事会" in secretariat.subject_ja
     assert "第2号" in secretariat.subject_ja
     assert "第3号" in news.subject_ja

@@ -28,7 +28,7 @@ HTML = (
     "<p>中堅・中小企業海外安全対策ネットワークからのお知らせです。</p>\n"
     "<p>このメールは @@OUTREACH:email@@ 宛にお送りしています。<br>\n"
     '<a href="@@OUTREACH:preferences_url@@">配信設定の変更</a> ・ '
-    '<a href="@@OUTREACH:unsubscribe_url@@">配信停止（ワンクリック）</a></p>\n'
+    '<a href="@@OUTREACH:unsubscribe_url@@">配信停止の手続き</a></p>\n'
     "</body></html>\n"
 )
 TEXT = (
@@ -36,8 +36,8 @@ TEXT = (
     "\n"
     "中堅・中小企業海外安全対策ネットワークからのお知らせです。\n"
     "このメールは @@OUTREACH:email@@ 宛にお送りしています。\n"
-    "配信設定の変更: @@OUTREACH:preferences_url@@\n"
-    "配信停止（ワンクリック）: @@OUTREACH:unsubscribe_url@@\n"
+    "配信設定の変更：@@OUTREACH:preferences_url@@\n"
+    "配信停止の手続き：@@OUTREACH:unsubscribe_url@@\n"
 )
 HEADERS = (
     "From",

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import html
 import logging
+import re
 import shutil
 import warnings
+from collections import Counter
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -22,7 +24,8 @@ from outreach.db import Database
 from outreach.errors import InvalidInput
 from outreach.i18n import load_catalog
 from outreach.issues import compose_issue, get_issue
-from outreach.models import Issue, Organization
+from outreach.models import Issue, Meeting, Organization
+from outreach.network import DATA_DIR, PROMOTIONS
 from outreach.render import TEMPLATES_DIR, Renderer, Rendition
 from outreach.stamp import PERSONAL_FIELDS
 
@@ -165,15 +168,14 @@ def test_styles_are_inlined_and_only_media_queries_stay(rendered: Rendered, slug
     assert all(prelude.startswith("@media") for prelude in preludes), preludes
 
 
-def test_japanese_dates_in_the_japanese_html(rendered: Rendered) -> None:
+def test_japanese_dates_say_the_era_year_beside_the_year_in_both_parts(rendered: Rendered) -> None:
     for slug in ("jetro", "jcci"):
-        page = _html(rendered.renditions[(slug, "ja")])
-        assert "2024年1月31日" in page  # the meeting
-        assert "令和6年1月31日" in page
-        assert "2024年2月15日" in page  # the issue
-        assert "令和6年2月15日" in page
-        assert "第8回本会合" in page
-        assert "2024年1月31日" in _text(rendered.renditions[(slug, "ja")])
+        rendition = rendered.renditions[(slug, "ja")]
+        for part in (_html(rendition), _text(rendition)):
+            assert "2024年（令和6年）1月31日" in part  # the meeting
+            assert "2024年（令和6年）2月15日" in part  # the issue
+            assert "令和6年1月31日" not in part  # the month and day are said once
+            assert "第8回本会合" in part
 
 
 def test_english_dates_and_greeting_in_the_english_rendition(rendered: Rendered) -> None:
@@ -187,7 +189,7 @@ def test_english_dates_and_greeting_in_the_english_rendition(rendered: Rendered)
         assert "年1月31日" not in page
         assert "Plenary 8" in page
         assert rendered.organizations[slug].greeting_en in page
-        assert "SME Overseas Safety Network Mail Magazine" in page
+        assert "SME Overseas Safety Network Newsletter" in page
 
 
 def test_the_jetro_override_adds_its_line_only_to_jetro(rendered: Rendered) -> None:
@@ -291,6 +293,182 @@ def test_date_filters_are_registered(settings: Settings) -> None:
         assert env.filters["edate"](day) == "31 January 2024"
         rendered = env.from_string("{{ d|jdate }} {{ d|wareki }} {{ d|edate }}").render(d=day)
         assert rendered == "2024年1月31日 令和6年1月31日 31 January 2024"
-    assert renderer.environment("jcci", "ja").filters["local_date"](day) == "2024年1月31日"
+    assert renderer.environment("jcci", "ja").filters["local_date"](day) == "2024年（令和6年）1月31日"
     assert renderer.environment("jcci", "en").filters["local_date"](day) == "31 January 2024"
     assert renderer.environment("jcci", "ja").filters["wareki"](date(2019, 5, 1)) == "令和元年5月1日"
+
+
+# The magazine's wording, read back from a real issue carrying every meeting, as a careful reader reads it
+# (issue 16): the network's rendition and 損保協会's, in both languages, the HTML and the text part.
+WORDING_CASES = [(slug, language) for slug in ("network", "sonpo") for language in ("ja", "en")]
+
+
+@pytest.fixture
+def parts(seeded_db: Database, settings: Settings) -> dict[tuple[str, str], tuple[str, str]]:
+    """(slug, language) -> (the visible text of the HTML, the text part), each filled for one reader."""
+    with seeded_db.session() as session:
+        meetings = list(session.scalars(select(Meeting).order_by(Meeting.held_on)))
+        number = compose_issue(session, meetings=meetings, issue_date=date(2026, 12, 1)).number
+    with seeded_db.session() as session:
+        issue = get_issue(session, number)
+    organizations = _organizations(seeded_db, "network", "sonpo")
+    renderer = Renderer(sender=senders(settings))
+    found = {}
+    for slug, language in WORDING_CASES:
+        rendition = renderer.render(issue, organizations[slug], language)
+        body = lxml.html.document_fromstring(_html(rendition)).find("body")
+        assert body is not None
+        found[slug, language] = (body.text_content(), _text(rendition))
+    return found
+
+
+def test_dates_read_year_era_month_day(parts: dict[tuple[str, str], tuple[str, str]]) -> None:
+    for slug in ("network", "sonpo"):
+        for part in parts[slug, "ja"]:
+            assert "2026年（令和8年）12月1日" in part  # the issue
+            assert "2016年（平成28年）9月27日" in part  # the first plenary
+            assert "2019年（令和元年）8月30日" in part
+            assert "（令和8年12月1日）" not in part
+        for part in parts[slug, "en"]:
+            assert "1 December 2026" in part
+            assert "令和" not in part
+
+
+def test_no_cryptic_note_on_what_was_published(parts: dict[tuple[str, str], tuple[str, str]]) -> None:
+    for (_slug, language), (html_text, text) in parts.items():
+        for part in (html_text, text):
+            greeted = (
+                "柘植芳文外務副大臣（当時）が会場で挨拶しました。"
+                if language == "ja"
+                else "Yoshifumi Tsuge, then"
+            )
+            assert greeted in part
+            for cryptic in ("を公開）", "were published", "was published"):
+                assert cryptic not in part
+
+
+def test_a_former_title_is_marked_in_the_summary_as_in_the_header(
+    seeded_db: Database, parts: dict[tuple[str, str], tuple[str, str]]
+) -> None:
+    with seeded_db.session() as session:
+        plenaries = list(session.scalars(select(Meeting).where(Meeting.kind == "plenary")))
+    assert len(plenaries) == 8
+    for meeting in plenaries:
+        titles_ja = re.findall(r"[一-龥]+（当時）", meeting.opened_by_ja)
+        titles_en = re.findall(
+            r"[A-Z][a-z]+ [A-Z][a-z]+, then [A-Z][A-Za-z -]+?(?=,|$)", meeting.opened_by_en
+        )
+        assert titles_ja, meeting.opened_by_ja
+        assert len(titles_en) == len(titles_ja), meeting.opened_by_en
+        for slug in ("network", "sonpo"):
+            for part in parts[slug, "ja"]:
+                assert f"冒頭挨拶：{meeting.opened_by_ja}" in part
+                assert all(part.count(title) >= 2 for title in titles_ja), titles_ja  # header and summary
+            for part in parts[slug, "en"]:
+                assert f"Opening remarks: {meeting.opened_by_en}" in part
+                assert all(part.count(title) >= 2 for title in titles_en), titles_en
+                assert "(at the time)" not in part
+
+
+def test_japanese_labels_take_the_full_width_colon(parts: dict[tuple[str, str], tuple[str, str]]) -> None:
+    for slug in ("network", "sonpo"):
+        html_text, text = parts[slug, "ja"]
+        for label in ("開催日：", "冒頭挨拶：", "発行：", "連絡先："):
+            assert label in html_text
+            assert label in text
+        for label in ("安全対策ツール：", "詳しく見る：", "配信設定の変更：", "配信停止の手続き："):
+            assert label in text
+        for part in (html_text, text):
+            assert re.search(r"[^\x00-\x7f]:", part) is None  # no half-width colon after Japanese
+        for part in parts[slug, "en"]:
+            assert "：" not in part
+            assert "Held on: " in part
+            assert "Published by: " in part
+
+
+def test_no_doubled_honorific_in_any_greeting(
+    seeded_db: Database, parts: dict[tuple[str, str], tuple[str, str]]
+) -> None:
+    with seeded_db.session() as session:
+        organizations = list(session.scalars(select(Organization)))
+    for organization in organizations:
+        for words in (organization.greeting_ja, organization.contact_ja):
+            assert re.search(r"様の?(皆様|各位)|各位の皆様", words) is None, organization.slug
+    for part in parts["sonpo", "ja"]:
+        assert "日本損害保険協会より、会員会社とそのお客様へ" in part
+        assert "お客様の皆様" not in part
+
+
+def test_the_footer_link_is_named_for_the_page_it_opens(rendered: Rendered) -> None:
+    for (_slug, language), rendition in rendered.renditions.items():
+        name = "配信停止の手続き" if language == "ja" else "Unsubscribe"
+        document = lxml.html.document_fromstring(_html(rendition))
+        links = document.xpath("//a[@href=$url]", url=VALUES["unsubscribe_url"])
+        assert [link.text_content() for link in links] == [name]
+        assert f"{name}{'：' if language == 'ja' else ': '}{VALUES['unsubscribe_url']}" in _text(rendition)
+        for part in (_html(rendition), _text(rendition)):
+            assert "ワンクリック" not in part
+            assert "one click" not in part
+
+
+def test_english_says_newsletter_and_gives_the_japanese_name_once(
+    parts: dict[tuple[str, str], tuple[str, str]],
+) -> None:
+    japanese_name = "中堅・中小企業海外安全対策ネットワーク メールマガジン"
+    for slug in ("network", "sonpo"):
+        for part in parts[slug, "en"]:
+            assert part.startswith("SME Overseas Safety Network Newsletter") or (
+                "\nSME Overseas Safety Network Newsletter\n" in part
+            )
+            assert "mail magazine" not in part.lower()  # (members' own magazines may stay)
+            assert part.count(japanese_name) == 1
+            assert f"Newsletter ({japanese_name})" in part
+        for part in parts[slug, "ja"]:
+            assert part.count(japanese_name) == 1  # the masthead
+            assert "英語版" not in part
+
+
+def test_each_tool_links_its_own_page_or_the_data_says_why_not(
+    parts: dict[tuple[str, str], tuple[str, str]],
+) -> None:
+    data = (DATA_DIR / "promotions.toml").read_text(encoding="utf-8")
+    blocks = {
+        slug: block
+        for block in data.split("[[promotions]]")[1:]
+        for slug in re.findall(r'^slug = "(.+)"$', block, re.M)
+    }
+    pages = Counter(promotion.url for promotion in PROMOTIONS)
+    for promotion in PROMOTIONS:
+        # The website's own promotion is the one tool whose page the top page is.
+        if pages[promotion.url] > 1 and promotion.slug != "overseas-safety-website":
+            assert "# No page of its own" in blocks[promotion.slug], promotion.slug
+        if promotion.slug != "summer-safety-month":  # July and August only
+            assert f"{promotion.title_ja}\n\n" in parts["network", "ja"][1]
+            assert f"詳しく見る：{promotion.url}" in parts["network", "ja"][1]
+            assert f"Learn more: {promotion.url}" in parts["network", "en"][1]
+
+
+@pytest.mark.parametrize("language", ["ja", "en"])
+def test_the_subscription_mails_use_the_same_name_and_colons(settings: Settings, language: str) -> None:
+    renderer = Renderer(sender=senders(settings))
+    env = renderer.environment("network", language)
+    context = {
+        "lang": language,
+        "email": "yamada@example.jp",
+        "sender": renderer.sender[language],
+        "url": "https://mailmag.example.jp/c/tok",
+        "days": 7,
+        "preferences_url": "https://mailmag.example.jp/p/tok",
+        "unsubscribe_url": "https://mailmag.example.jp/u/tok",
+    }
+    for kind in ("confirm", "already_subscribed", "unsubscribe_link"):
+        for suffix in ("subject.txt", "txt", "html"):
+            words = env.get_template(f"email/{kind}.{suffix}").render(context)
+            if language == "en":
+                assert "magazine" not in words.lower(), kind
+                assert "Newsletter" in words, kind
+                assert "：" not in words, kind
+            else:
+                assert "メールマガジン" in words, kind
+                assert re.search(r"[^\x00-\x7f]:", words) is None, kind
+                assert suffix == "subject.txt" or "連絡先：" in words, kind

@@ -253,7 +253,8 @@ def test_a_promotion_that_starts_mid_month_joins_the_next_issue(ready: Database)
     with ready.session() as session:
         issue = get_issue(session, 2)
         assert issue.subject_ja == "【海外安全メールマガジン 第2号】年末年始の海外安全キャンペーンのご案内"
-        assert issue.subject_en == "[Overseas Safety Mail Magazine No. 2] Year-end overseas safety campaign"
+        subject_en = "[SME Overseas Safety Network Newsletter No. 2] Year-end overseas safety campaign"
+        assert issue.subject_en == subject_en
         assert "winter-campaign" in [item.promotion.slug for item in issue.items if item.promotion]
 
 

@@ -334,7 +334,7 @@ def test_preview_writes_one_organizations_rendition(seeded_db: Database, tmp_pat
         )  # fmt: skip
 
     body = written.path.read_text(encoding="utf-8")
-    assert written.subject.startswith("[Overseas Safety Mail Magazine No. 1]")
+    assert written.subject.startswith("[SME Overseas Safety Network Newsletter No. 1]")
     assert "Japan External Trade Organization" in body
     assert "https://mailmag.example.jp/unsubscribe/PREVIEW" in body
 

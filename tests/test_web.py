@@ -184,7 +184,7 @@ def test_the_form_in_japanese_and_english_with_every_organization_and_topic(site
     assert '<html lang="ja">' in page.text
     assert "購読申し込み" in page.text
     assert '<html lang="en">' in english.text
-    assert "Subscribe to the Overseas Safety Mail Magazine" in english.text
+    assert "Subscribe to the SME Overseas Safety Network Newsletter" in english.text
     assert page.text.count("<option value=") == 31  # 30 members and "none"
     assert "日本貿易振興機構" in page.text
     assert "Japan External Trade Organization" in english.text
