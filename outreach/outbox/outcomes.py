@@ -154,7 +154,9 @@ def _bounce(session: Session, outcomes: list[Outcome], *, limit: int, now: datet
 
 
 def mark_unknown(session: Session, ids: list[int], *, why: str, resend: bool, now: datetime) -> None:
-    """Rows whose message may or may not have gone out: logged as unknown, then queued again or held."""
+    """Rows whose message may or may not have gone out: logged as unknown, then queued again or held.
+
+    The try counts in the row's `attempts`, as its attempt row does: the relay may well have seen it."""
     if not ids:
         return
     reply = f"fate unknown: {why}; " + ("queued again" if resend else "held for staff to decide")
@@ -170,6 +172,7 @@ def mark_unknown(session: Session, ids: list[int], *, why: str, resend: bool, no
         .where(Delivery.id.in_(ids), Delivery.status == DeliveryStatus.SENDING)  # a cancelled row stays so
         .values(
             status=DeliveryStatus.QUEUED if resend else DeliveryStatus.UNKNOWN,
+            attempts=Delivery.attempts + 1,
             smtp_code=None,
             smtp_reply=reply,
             claimed_by=None,

@@ -76,8 +76,10 @@ def enqueue_issue(session: Session, issue: Issue, topics: set[Topic], *, now: da
         "created_at",
         "updated_at",
     ]
-    result = session.execute(insert(Delivery).from_select(columns, recipients))
-    return int(result.rowcount or 0)  # type: ignore[attr-defined]
+    # SQLAlchemy keeps a cursor's rowcount only for UPDATE and DELETE unless asked: without this option an
+    # INSERT … SELECT reports -1 on PostgreSQL (psycopg knows the real count).
+    statement = insert(Delivery).from_select(columns, recipients).execution_options(preserve_rowcount=True)
+    return int(session.execute(statement).rowcount)  # type: ignore[attr-defined]
 
 
 def open_rows(now: datetime) -> ColumnElement[bool]:
