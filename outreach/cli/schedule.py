@@ -8,6 +8,7 @@ __all__ = [
     "meeting_publish",
     "schedule",
     "scheduler_command",
+    "scheduler_state",
     "send_with",
 ]
 
@@ -16,7 +17,7 @@ import contextlib
 import logging
 import signal
 import sys
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -26,12 +27,14 @@ from sqlalchemy import select
 
 from outreach import content, issues
 from outreach.calendar import JST, format_jst, holiday_name
-from outreach.cli.common import App, pass_app, reports_errors
+from outreach.cli.common import App, describe_destination, pass_app, reports_errors
 from outreach.cli.content import meeting_record
 from outreach.cli.issues import send_issue
 from outreach.composer import senders
+from outreach.db import Database
 from outreach.errors import InvalidInput, RelayUnavailable
 from outreach.jobs import JobRuntime, SendIssue
+from outreach.leader import live_leader
 from outreach.models import JobRun, utcnow
 from outreach.planner import JobBook, cancel_job, schedule_issue
 from outreach.render import Renderer
@@ -42,11 +45,11 @@ from outreach.usecases.sends import SendRun, make_worker, start_for_workers
 from subscribers.links import SignedLinks
 
 
-def _describe_run(run: SendRun) -> str:
+def _describe_run(run: SendRun, destination: str) -> str:
     if run.already_sent:
         return f"issue No. {run.issue_number} was already sent"
     tried = ", ".join(f"{count} {state}" for state, count in sorted(run.outcomes.items())) or "nothing due"
-    return f"issue No. {run.issue_number} to {run.destination}: {run.enqueued} queued; this run: {tried}"
+    return f"issue No. {run.issue_number} to {destination}: {run.enqueued} queued; this run: {tried}"
 
 
 def send_with(app: App, *, resident_worker: bool = False) -> SendIssue:
@@ -59,7 +62,7 @@ def send_with(app: App, *, resident_worker: bool = False) -> SendIssue:
                 state, added = start_for_workers(session, issue_number, now=utcnow())
             return f"issue No. {issue_number} is {state}: {added} recipients queued for the resident worker"
         run = await asyncio.to_thread(send_issue, app, issue_number)
-        return _describe_run(run)
+        return _describe_run(run, describe_destination(app.settings))
 
     return send
 
@@ -109,6 +112,24 @@ def _moment(text: str, zone_name: str) -> datetime:
     return moment if moment.tzinfo is not None else moment.replace(tzinfo=zone)
 
 
+def scheduler_state(db: Database) -> str:
+    """Whether a scheduler runs to send what is planned: nothing goes out without one."""
+    leader = live_leader(db)
+    if leader is None:
+        return "no scheduler is running: start `outreach scheduler`, or nothing will be sent"
+    seen = f", last seen {_ago(leader.last_seen)}" if leader.last_seen is not None else ""
+    return f"the scheduler is running ({leader.where}{seen}): it sends the issue then"
+
+
+def _ago(elapsed: timedelta) -> str:
+    seconds = max(int(elapsed.total_seconds()), 0)
+    if seconds < 120:
+        return f"{seconds} s ago"
+    if seconds < 2 * 3600:
+        return f"{seconds // 60} min ago"
+    return f"{seconds // 3600} h ago"
+
+
 def _day_note(moment: datetime) -> str:
     reason = holiday_name(moment.astimezone(JST).date())
     return f"\n  note: that day is {reason}, not a business day in Japan" if reason else ""
@@ -117,7 +138,7 @@ def _day_note(moment: datetime) -> str:
 # --- outreach issue schedule ------------------------------------------------------------------------
 
 
-@click.command("schedule")
+@click.command("schedule", short_help="Send an issue at a set time, or move that time.")
 @click.argument("number", type=int)
 @click.option("--at", "at_text", required=True, help='When to send: "2026-12-01 10:00".')
 @click.option("--tz", "zone", default="Asia/Tokyo", show_default=True, help="The time zone of --at.")
@@ -128,22 +149,23 @@ def issue_schedule(app: App, number: int, at_text: str, zone: str) -> None:
     at = _moment(at_text, zone)
     planned = schedule_issue(app.migrated_db(), number, at, now=utcnow())
     click.echo(f"issue No. {number} goes out {format_jst(at)} (job {planned.id}){_day_note(at)}")
-    click.echo("  a running `outreach scheduler` sends it; `outreach schedule list` shows what is planned")
+    click.echo(f"  {scheduler_state(app.db)}")
+    click.echo("  `outreach schedule list` shows what is planned")
 
 
 # --- outreach schedule ------------------------------------------------------------------------------
 
 
-@click.group()
+@click.group(short_help="List, cancel and look back on the scheduler's jobs.")
 def schedule() -> None:
-    """What the scheduler will do, and what it did."""
+    """List the scheduler's planned jobs, cancel one, or look back on what it did."""
 
 
 @schedule.command("list")
 @pass_app
 @reports_errors
 def schedule_list(app: App) -> None:
-    """The planned jobs and their next run times (JST)."""
+    """List the planned jobs and their next run times (JST)."""
     with JobBook(app.migrated_db()) as book:
         jobs = book.jobs()
     if not jobs:
@@ -155,7 +177,7 @@ def schedule_list(app: App) -> None:
         click.echo(f"{job.id:<15} {when:<21} {job.name} ({job.trigger})")
 
 
-@schedule.command("cancel")
+@schedule.command("cancel", short_help="Cancel a planned send; the issue is a draft again.")
 @click.argument("job_id", metavar="JOB_ID")
 @pass_app
 @reports_errors
@@ -164,13 +186,13 @@ def schedule_cancel(app: App, job_id: str) -> None:
     click.echo(cancel_job(app.migrated_db(), job_id.strip()))
 
 
-@schedule.command("history")
+@schedule.command("history", short_help="Show the latest runs of the jobs, newest first.")
 @click.option("--limit", default=20, show_default=True, type=click.IntRange(1, 10_000))
 @click.option("--job", "job_id", help="Only the runs of this job (e.g. issue:5, regular-issue).")
 @pass_app
 @reports_errors
 def schedule_history(app: App, limit: int, job_id: str | None) -> None:
-    """The latest job runs, newest first: start, end, result (ok, skipped, missed, error) and why."""
+    """Show the latest job runs, newest first: start, end, result (ok, skipped, missed, error) and why."""
     query = select(JobRun).order_by(JobRun.started_at.desc(), JobRun.id.desc()).limit(limit)
     if job_id:
         query = query.where(JobRun.job_id == job_id)
@@ -190,7 +212,7 @@ def schedule_history(app: App, limit: int, job_id: str | None) -> None:
 # --- outreach meeting publish -----------------------------------------------------------------------
 
 
-def _print_published(published: Published) -> None:
+def _print_published(published: Published, scheduler: str) -> None:
     number, at = published.issue_number, published.send_at
     click.echo(f"recorded {published.meeting} held on {published.held_on}")
     click.echo(f"composed issue No. {number}: {published.subject_ja}")
@@ -199,13 +221,14 @@ def _print_published(published: Published) -> None:
         click.echo(f"  {preview.path}")
     planned_for = " (the next business morning)" if published.next_business_morning else ""
     click.echo(f"planned: issue No. {number} goes out {format_jst(at)}{planned_for}{_day_note(at)}")
+    click.echo(f"  {scheduler}")
     click.echo(
         f"  change it with `outreach issue schedule {number} --at …`, stop it with "
         f"`outreach schedule cancel {published.job_id}`"
     )
 
 
-@click.command("publish")
+@click.command("publish", short_help="Record a meeting, then compose, preview and plan its issue.")
 @click.argument("key", metavar="KIND:NUMBER")
 @click.option(
     "--summary", type=click.Path(path_type=Path, dir_okay=False), required=True, help="Markdown, ja."
@@ -251,7 +274,7 @@ def meeting_publish(
         preview_root=app.settings.var_dir / "preview",
         now=utcnow(),
     )
-    _print_published(published)
+    _print_published(published, scheduler_state(app.db))
 
 
 # --- outreach scheduler -----------------------------------------------------------------------------
@@ -275,7 +298,7 @@ async def _serve(service: SchedulerService) -> None:
     await service.run(stop)
 
 
-@click.command("scheduler")
+@click.command("scheduler", short_help="Run the scheduler, which sends the planned issues on time.")
 @click.option(
     "--with-worker", is_flag=True, help="Also run a delivery worker in this process (as `outreach worker`)."
 )
