@@ -4,6 +4,7 @@ from __future__ import annotations
 
 __all__ = ["LogEntry", "OrganizationReach", "delivery_log", "reach_by_organization", "unknown_fates"]
 
+from collections import Counter
 from dataclasses import asdict, dataclass
 from datetime import datetime
 from typing import Any
@@ -11,6 +12,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from outreach.calendar import JST
 from outreach.models import Delivery, DeliveryAttempt, DeliveryStatus, Organization
 from outreach.network import NETWORK_SLUG
 
@@ -23,29 +25,52 @@ class OrganizationReach:
     sent: int
     failed: int
     waiting: int
+    name_en: str = ""
 
 
 def reach_by_organization(session: Session, issue_id: int) -> list[OrganizationReach]:
-    """Per organization (the network's own rendition for the unaffiliated): recipients and their states."""
+    """Per organization, in the network's order (the network first, with the unaffiliated, who get its
+    rendition): recipients and their states."""
+    network = _network(session)
     rows = session.execute(
-        select(Organization.slug, Organization.name_ja, Organization.position, Delivery.status, func.count())
+        select(Organization.position, Organization.slug, Organization.name_ja, Organization.name_en)
+        .add_columns(Delivery.status, func.count())
         .select_from(Delivery)
         .join(Organization, Organization.id == Delivery.organization_id, isouter=True)
         .where(Delivery.issue_id == issue_id)
-        .group_by(Organization.slug, Organization.name_ja, Organization.position, Delivery.status)
+        .group_by(
+            Organization.position,
+            Organization.slug,
+            Organization.name_ja,
+            Organization.name_en,
+            Delivery.status,
+        )
     )
-    table: dict[tuple[int, str, str], dict[str, int]] = {}
-    for slug, name, position, status, count in rows:
-        key = (position if position is not None else 0, slug or NETWORK_SLUG, name or "(ネットワーク)")
-        table.setdefault(key, {}).update({str(status): int(count)})
-    return [_reach(slug, name, counts) for (_, slug, name), counts in sorted(table.items())]
+    table: dict[tuple[int, str, str, str], Counter[str]] = {}
+    for position, slug, name_ja, name_en, status, count in rows:
+        key = network if slug is None else (position, slug, name_ja, name_en)
+        table.setdefault(key, Counter())[str(status)] += int(count)
+    return [_reach(slug, ja, en, counts) for (_, slug, ja, en), counts in sorted(table.items())]
 
 
-def _reach(slug: str, name: str, counts: dict[str, int]) -> OrganizationReach:
-    failed = counts.get(DeliveryStatus.FAILED, 0) + counts.get(DeliveryStatus.BOUNCED, 0)
-    sent = counts.get(DeliveryStatus.SENT, 0)
+def _network(session: Session) -> tuple[int, str, str, str]:
+    """The network's own row: where the unaffiliated are counted."""
+    found = session.execute(
+        select(Organization.position, Organization.name_ja, Organization.name_en).where(
+            Organization.slug == NETWORK_SLUG
+        )
+    ).first()
+    if found is None:  # a ledger without the seeded network: still counted, first
+        return (-1, NETWORK_SLUG, "(ネットワーク)", "(network)")
+    position, name_ja, name_en = found
+    return (position, NETWORK_SLUG, name_ja, name_en)
+
+
+def _reach(slug: str, name_ja: str, name_en: str, counts: Counter[str]) -> OrganizationReach:
+    failed = counts[DeliveryStatus.FAILED] + counts[DeliveryStatus.BOUNCED]
+    sent = counts[DeliveryStatus.SENT]
     total = sum(counts.values())
-    return OrganizationReach(slug, name, total, sent, failed, total - sent - failed)
+    return OrganizationReach(slug, name_ja, total, sent, failed, total - sent - failed, name_en)
 
 
 def unknown_fates(session: Session, issue_id: int) -> int:
@@ -71,7 +96,7 @@ class LogEntry:
 
     def as_json(self) -> dict[str, Any]:
         data = asdict(self)
-        data["updated_at"] = self.updated_at.isoformat()
+        data["updated_at"] = self.updated_at.astimezone(JST).isoformat()  # Japan time, with its offset
         return data
 
 

@@ -82,8 +82,9 @@ def test_after_a_plenary_staff_record_compose_preview_and_send(ready: Database, 
     assert "<strong>各参加組織</strong>" in html
     assert "<script>" not in html
     assert "&lt;script&gt;" in html
-    assert "2026年11月20日" in html
-    assert "令和8年11月20日" in html
+    assert "2026年" in html  # the date's wording is the renderer's (tests/test_dates.py): here only its parts
+    assert "令和8年" in html
+    assert "11月20日" in html
 
     assert (
         run(

@@ -7,7 +7,15 @@ undo what was done. Every error a person can cause ends in one line on stderr an
 
 from __future__ import annotations
 
-__all__ = ["App", "echo_json", "pass_app", "reports_errors", "writable_out"]
+__all__ = [
+    "App",
+    "describe_destination",
+    "echo_json",
+    "org_slug",
+    "pass_app",
+    "reports_errors",
+    "writable_out",
+]
 
 import errno
 import json
@@ -21,7 +29,7 @@ from typing import Any, NoReturn, TypeVar
 import click
 from sqlalchemy.exc import SQLAlchemyError
 
-from outreach.config import Settings, load_settings
+from outreach.config import Settings, SmtpRelay, load_settings
 from outreach.db import Database
 from outreach.errors import EXIT_BROKEN_PIPE, CannotWrite, InvalidInput, OutreachError
 from outreach.guard import refuse_unsafe
@@ -34,6 +42,8 @@ _HINTS = {
     errno.EROFS: "; the file system is mounted read-only",
     errno.ENOSPC: "; the disk is full",
 }
+# What OUTREACH_SMTP_URL's scheme means for the connection, in the words a reader knows.
+_SECURITY = {"none": "plain SMTP, no TLS", "starttls": "STARTTLS", "tls": "SMTPS/TLS"}
 
 
 class App:
@@ -145,3 +155,18 @@ def writable_out(path: Path) -> Path:
 
 def echo_json(data: Any) -> None:
     click.echo(json.dumps(data, ensure_ascii=False, indent=2, default=str))
+
+
+def org_slug(_context: click.Context, _parameter: click.Parameter, value: str | None) -> str | None:
+    """Every `--org`'s callback: a slug as typed (`JETRO`, ` jetro `) as stored, in lower case."""
+    return value.strip().lower() if value is not None else None
+
+
+def describe_destination(settings: Settings) -> str:
+    """Where mail goes: `SMTP relay 127.0.0.1:2526 (plain SMTP, no TLS)`, its fallbacks, or the outbox."""
+    return ", ".join(_relay(relay) for relay in settings.relays) or f"local outbox {settings.outbox_dir}"
+
+
+def _relay(relay: SmtpRelay) -> str:
+    user = f"{relay.username}@" if relay.username else ""
+    return f"SMTP relay {user}{relay.host}:{relay.port} ({_SECURITY.get(relay.security, relay.security)})"

@@ -13,6 +13,7 @@ from sqlalchemy import select
 
 from outreach import content
 from outreach.cli.common import App, echo_json, pass_app, reports_errors
+from outreach.cli.tables import Column, echo_table
 from outreach.errors import InvalidInput
 from outreach.models import Organization
 from outreach.network import Link
@@ -25,9 +26,9 @@ from outreach.usecases.content import (
 )
 
 
-@click.group()
+@click.group(short_help="List the member organizations.")
 def org() -> None:
-    """The member organizations."""
+    """List the network's member organizations, with the slugs that `--org` takes."""
 
 
 @org.command("list")
@@ -35,20 +36,23 @@ def org() -> None:
 @pass_app
 @reports_errors
 def org_list(app: App, as_json: bool) -> None:
-    """List the organizations with their slugs."""
+    """List the organizations with their slugs, in the network's order."""
     with app.migrated_db().session() as session:
         rows = session.scalars(select(Organization).order_by(Organization.position)).all()
         data = [{"slug": o.slug, "name_ja": o.name_ja, "name_en": o.name_en, "kind": o.kind} for o in rows]
     if as_json:
         echo_json(data)
         return
-    for item in data:
-        click.echo(f"{item['slug']:<12} {item['name_ja']}  ({item['name_en']})")
+    echo_table(
+        (Column("organization"), Column("name"), Column("name (en)")),
+        [(item["slug"], item["name_ja"], item["name_en"]) for item in data],
+        empty="no organizations yet: `outreach seed` loads them",
+    )
 
 
-@click.group()
+@click.group(short_help="Record the outcomes of plenaries and secretariat meetings.")
 def meeting() -> None:
-    """Meeting outcomes: plenaries (本会合) and secretariat meetings (幹事会)."""
+    """Record the outcomes of plenaries (本会合) and secretariat meetings (幹事会)."""
 
 
 def parse_link(text: str) -> Link:
@@ -98,7 +102,7 @@ def _read_optional(path: Path | None) -> str | None:
 _SUMMARY_FILE = click.Path(path_type=Path, dir_okay=False)
 
 
-@meeting.command("add")
+@meeting.command("add", short_help="Record a meeting's outcome.")
 @click.argument("key", metavar="KIND:NUMBER")
 @click.option(
     "--date", "held_on", required=True, type=click.DateTime(["%Y-%m-%d"]), help="The day it was held."
@@ -124,7 +128,11 @@ def meeting_add(
     opened_by_en: str,
     links: tuple[str, ...],
 ) -> None:
-    """Record a meeting outcome, e.g. `outreach meeting add plenary:9 --date 2026-11-20 --summary s.md`."""
+    """Record the outcome of meeting KIND:NUMBER from a Markdown summary, for example:
+
+    \b
+    outreach meeting add plenary:9 --date 2026-11-20 --summary s.md
+    """
     record = meeting_record(
         key, held_on.date(), format_, summary, summary_en, (opened_by, opened_by_en), links
     )
@@ -134,7 +142,7 @@ def meeting_add(
     click.echo(f"recorded {key} held on {held_on}: compose with `outreach issue compose --meeting {key}`")
 
 
-@meeting.command("edit")
+@meeting.command("edit", short_help="Change a recorded meeting; what is not given stays.")
 @click.argument("key", metavar="KIND:NUMBER")
 @click.option("--date", "held_on", type=click.DateTime(["%Y-%m-%d"]), help="The day it was held.")
 @click.option(
@@ -160,7 +168,11 @@ def meeting_edit(
     links: tuple[str, ...],
     no_links: bool,
 ) -> None:
-    """Change a recorded meeting; what is not given stays, e.g. `outreach meeting edit plenary:9 --date D`."""
+    """Change a recorded meeting; what is not given stays, for example:
+
+    \b
+    outreach meeting edit plenary:9 --date 2026-11-21
+    """
     if links and no_links:
         raise InvalidInput("give --link or --no-links, not both")
     changes = MeetingChanges(
@@ -184,11 +196,11 @@ def meeting_edit(
 @pass_app
 @reports_errors
 def meeting_list(app: App) -> None:
-    """List the recorded meetings."""
+    """List the recorded meetings, oldest first."""
     with app.migrated_db().session() as session:
-        lines = [
-            f"{item.key:<14} {item.held_on}  {item.format or '-':<9} {item.opened_by_ja}"
-            for item in list_meetings(session)
-        ]
-    for line in lines:
-        click.echo(line)
+        rows = [(item.key, item.held_on, item.format, item.opened_by_ja) for item in list_meetings(session)]
+    echo_table(
+        (Column("meeting"), Column("held on"), Column("format"), Column("opened by")),
+        rows,
+        empty="no meetings yet: `outreach seed` loads the past ones, `outreach meeting add` adds one",
+    )

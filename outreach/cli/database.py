@@ -14,12 +14,12 @@ from outreach.network import DATA_FILES, load_network, packaged_network
 from outreach.seed import SeedReport, seed_network
 
 
-@click.group()
+@click.group(short_help="Upgrade the database schema, or say which revision it is at.")
 def db() -> None:
-    """The database schema."""
+    """Upgrade the database schema, or say which revision it is at."""
 
 
-@db.command("upgrade")
+@db.command("upgrade", short_help="Apply the migrations up to the newest one.")
 @pass_app
 @reports_errors
 def db_upgrade(app: App) -> None:
@@ -29,7 +29,7 @@ def db_upgrade(app: App) -> None:
     click.echo(f"database {database.describe()} is at revision {database.current_revision()}")
 
 
-@db.command("status")
+@db.command("status", short_help="Say which revision the database is at.")
 @pass_app
 @reports_errors
 def db_status(app: App) -> None:
@@ -39,7 +39,7 @@ def db_status(app: App) -> None:
     click.echo("up to date")
 
 
-@click.command()
+@click.command(short_help="Load the network's organizations, meetings and tools.")
 @click.option(
     "--data",
     "data_dir",

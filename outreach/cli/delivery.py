@@ -12,8 +12,7 @@ from dataclasses import replace
 
 import click
 
-from outreach.cli.common import App, pass_app, reports_errors
-from outreach.config import Settings
+from outreach.cli.common import App, describe_destination, pass_app, reports_errors
 from outreach.errors import RelayUnavailable
 from outreach.usecases.sends import (
     cancel_send,
@@ -30,7 +29,7 @@ log = logging.getLogger("outreach.worker")
 _RELAY_BACKOFF = 30.0
 
 
-@click.command("pause")
+@click.command("pause", short_help="Pause a send until `outreach issue resume`.")
 @click.argument("number", type=int)
 @pass_app
 @reports_errors
@@ -41,7 +40,7 @@ def issue_pause(app: App, number: int) -> None:
     click.echo(f"issue No. {number} paused")
 
 
-@click.command("resume")
+@click.command("resume", short_help="Resume a paused send.")
 @click.argument("number", type=int)
 @pass_app
 @reports_errors
@@ -54,7 +53,7 @@ def issue_resume(app: App, number: int) -> None:
     )
 
 
-@click.command("cancel")
+@click.command("cancel", short_help="Cancel a send, so that nobody else is sent the issue.")
 @click.argument("number", type=int)
 @pass_app
 @reports_errors
@@ -65,7 +64,7 @@ def issue_cancel(app: App, number: int) -> None:
     click.echo(f"issue No. {number} cancelled; {cancelled} recipients will not be sent it")
 
 
-@click.command("retry")
+@click.command("retry", short_help="Queue the failed, deferred and unknown recipients again.")
 @click.argument("number", type=int)
 @pass_app
 @reports_errors
@@ -78,7 +77,7 @@ def issue_retry(app: App, number: int) -> None:
     )
 
 
-@click.command("decide")
+@click.command("decide", short_help="Resend or drop the messages held with an unknown fate.")
 @click.argument("number", type=int)
 @click.option("--resend", is_flag=True, help="Send them again (a reader may get two copies).")
 @click.option("--drop", is_flag=True, help="Do not send them again (they may have arrived).")
@@ -99,7 +98,7 @@ def issue_decide(app: App, number: int, resend: bool, drop: bool) -> None:
         click.echo(f"issue No. {number}: {decided} recipients marked failed (not sent again)")
 
 
-@click.command()
+@click.command(short_help="Deliver the issues being sent, until stopped.")
 @click.option(
     "--name", help="A name unique on this host (default: the host name); keeps the journal across restarts."
 )
@@ -116,7 +115,9 @@ def worker(app: App, name: str | None, connections: int | None, once: bool) -> N
         settings = replace(settings, delivery=replace(settings.delivery, connections=connections))
     db = app.migrated_db()
     running = make_worker(db, settings, links=SignedLinks(settings), name=name)
-    click.echo(f"worker {running.name}: {len(running.lanes)} connection(s) to {_destination(settings)}")
+    click.echo(
+        f"worker {running.name}: {len(running.lanes)} connection(s) to {describe_destination(settings)}"
+    )
     try:
         asyncio.run(_serve(running, once=once))
     finally:
@@ -125,10 +126,6 @@ def worker(app: App, name: str | None, connections: int | None, once: bool) -> N
     click.echo(f"worker {running.name} stopped: {dict(report.outcomes) or 'nothing sent'}")
     if report.lost:
         click.echo(f"  it lost {report.lost} rows to another worker or a cancellation and did not send them")
-
-
-def _destination(settings: Settings) -> str:
-    return ", ".join(str(relay) for relay in settings.relays) or f"local outbox {settings.outbox_dir}"
 
 
 async def _serve(running: Worker, *, once: bool) -> None:

@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
-__all__ = ["demo"]
+__all__ = ["demo", "outreach_command"]
 
+import os
+import shutil
+import sys
+from pathlib import Path
 
 import click
 
@@ -14,7 +18,7 @@ from outreach.seed import seed_network
 from subscribers.directory import add_samples
 
 
-@click.command()
+@click.command(short_help="Try everything on sample data: what `make run` runs.")
 @click.option(
     "--per-org",
     default=2,
@@ -48,9 +52,29 @@ def demo(app: App, per_org: int) -> None:
     click.echo("5. send:")
     print_run(app, run)
     click.echo("")
+    _where_to_look(app, number)
+    refuse_if_paused(run)
+
+
+def _where_to_look(app: App, number: int) -> None:
+    command = outreach_command()
     click.echo("Where to look:")
     if app.settings.smtp is None:
         click.echo(f"  messages:     {app.settings.outbox_dir}/issue-{number:04d}/<organization>/*.eml")
-    click.echo(f"  delivery log: outreach log --issue {number}")
-    click.echo(f"  preview:      outreach issue preview {number} --org jetro --out var/preview/jetro.html")
-    refuse_if_paused(run)
+    click.echo(f"  delivery log: {command} log --issue {number}")
+    click.echo(f"  preview:      {command} issue preview {number} --org jetro --out var/preview/jetro.html")
+    if command != "outreach":
+        activate = Path(command).parent / "activate"
+        click.echo(f"  (`outreach` alone works once the virtualenv is active: `source {activate}`)")
+
+
+def outreach_command() -> str:
+    """How to run this outreach from the shell that started it: `outreach` when PATH finds this very
+    program (an active virtualenv, an install on PATH), else its path (`.venv/bin/outreach` after
+    `make run`)."""
+    program = Path(sys.prefix) / "bin" / "outreach"
+    found = shutil.which("outreach")
+    if not program.is_file() or (found is not None and Path(found).resolve() == program.resolve()):
+        return "outreach"
+    relative = Path(os.path.relpath(program))
+    return str(relative) if not relative.parts or relative.parts[0] != os.pardir else str(program)

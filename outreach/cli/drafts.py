@@ -11,7 +11,7 @@ from typing import Any
 import click
 
 from outreach import issues
-from outreach.cli.common import App, pass_app, reports_errors
+from outreach.cli.common import App, org_slug, pass_app, reports_errors
 from outreach.composer import senders
 from outreach.network import NETWORK_SLUG
 from outreach.render import Renderer
@@ -45,7 +45,7 @@ def drafted_report(drafted: drafts.Drafted) -> Callable[[], None]:
     return show
 
 
-@click.command("edit")
+@click.command("edit", short_help="Change a draft: its meetings, date, subjects or charset.")
 @click.argument("number", type=int)
 @click.option(
     "--meeting", "meeting_keys", multiple=True, help="Replaces the meetings: kind:number; repeatable."
@@ -93,10 +93,17 @@ def issue_delete(app: App, number: int) -> None:
     click.echo(str(deleted))
 
 
-@click.command("test-send")
+@click.command("test-send", short_help="Send one copy of an issue to one address, as a test.")
 @click.argument("number", type=int)
 @click.option("--to", "to", required=True, help="The address the test goes to (a colleague's, not a list).")
-@click.option("--org", "organization", default=NETWORK_SLUG, show_default=True, help="Whose rendition.")
+@click.option(
+    "--org",
+    "organization",
+    default=NETWORK_SLUG,
+    show_default=True,
+    callback=org_slug,
+    help="Whose rendition.",
+)
 @click.option("--lang", type=click.Choice(["ja", "en"]), default="ja", show_default=True)
 @pass_app
 @reports_errors

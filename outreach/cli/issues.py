@@ -18,28 +18,55 @@ import click
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
 from outreach import issues, reports
-from outreach.cli.common import App, echo_json, pass_app, reports_errors, writable_out
+from outreach.cli.common import (
+    App,
+    describe_destination,
+    echo_json,
+    org_slug,
+    pass_app,
+    reports_errors,
+    writable_out,
+)
 from outreach.cli.drafts import drafted_report
+from outreach.cli.tables import Column, echo_table, jst_time
 from outreach.composer import senders
 from outreach.errors import SendPaused
-from outreach.models import DeliveryStatus, utcnow
+from outreach.models import DeliveryStatus, IssueStatus, utcnow
 from outreach.network import NETWORK_SLUG
 from outreach.outbox import OPEN_STATES
 from outreach.render import Renderer
+from outreach.reports import LogEntry, OrganizationReach
 from outreach.usecases import drafts
 from outreach.usecases.sends import DeliveryOptions, SendRun, send_now, start_for_workers
 from outreach.worker import WorkerBusy
 from subscribers.links import SignedLinks
 
 _WAITING = {str(state) for state in OPEN_STATES}
+_REACH = (
+    Column("organization"),
+    Column("recipients", figures=True),
+    Column("sent", figures=True),
+    Column("failed", figures=True),
+    Column("waiting", figures=True),
+    Column("name"),
+)
+_LOG = (
+    Column("recipient"),
+    Column("organization"),
+    Column("status"),
+    Column("code"),
+    Column("attempts", figures=True),
+    Column("updated (JST)"),
+    Column("reply"),
+)
 
 
-@click.group()
+@click.group(short_help="Compose, preview, send and follow the issues (号).")
 def issue() -> None:
-    """Issues (号) of the mail magazine: compose, preview, send, follow."""
+    """Compose, preview, send and follow the issues (号) of the mail magazine."""
 
 
-@issue.command("compose")
+@issue.command("compose", short_help="Create a draft issue from meeting outcomes.")
 @click.option(
     "--meeting", "meeting_keys", multiple=True, required=True, help="kind:number, e.g. plenary:8; repeatable."
 )
@@ -76,19 +103,24 @@ def issue_compose(
 @pass_app
 @reports_errors
 def issue_list(app: App) -> None:
-    """List the issues."""
+    """List the issues, oldest first."""
     with app.migrated_db().session() as session:
-        lines = [
-            f"No. {item.number:<4} {item.issue_date}  {item.status:<9} {item.subject_ja}"
+        rows = [
+            (f"No. {item.number}", item.issue_date, item.status, item.subject_ja)
             for item in drafts.list_issues(session)
         ]
-    for line in lines:
-        click.echo(line)
+    echo_table(
+        (Column("issue"), Column("date"), Column("status"), Column("subject")),
+        rows,
+        empty="no issues yet: `outreach issue compose --meeting KIND:NUMBER` makes one",
+    )
 
 
-@issue.command("preview")
+@issue.command("preview", short_help="Write an issue as one organization's recipients see it.")
 @click.argument("number", type=int)
-@click.option("--org", "org_slug", default=NETWORK_SLUG, show_default=True, help="Organization slug.")
+@click.option(
+    "--org", "org_slug", default=NETWORK_SLUG, show_default=True, callback=org_slug, help="Organization slug."
+)
 @click.option("--lang", type=click.Choice(["ja", "en"]), default="ja", show_default=True)
 @click.option("--out", type=click.Path(path_type=Path, dir_okay=False), required=True, help="File to write.")
 @click.option("--text", "as_text", is_flag=True, help="Write the plain-text part instead of the HTML.")
@@ -111,7 +143,7 @@ def issue_preview(app: App, number: int, org_slug: str, lang: str, out: Path, as
     click.echo(f"wrote {written.path} ({org_slug}, {lang}): subject {written.subject}")
 
 
-@issue.command("send")
+@issue.command("send", short_help="Send an issue to every active subscriber, never twice.")
 @click.argument("number", type=int)
 @click.option(
     "--batch-size", type=click.IntRange(1, 10_000), help="Rows claimed at a time (OUTREACH_BATCH_SIZE)."
@@ -197,19 +229,24 @@ def print_run(app: App, run: SendRun) -> None:
             ", ".join(f"{count} {state}" for state, count in sorted(run.outcomes.items())) or "nothing due"
         )
         click.echo(f"issue No. {run.issue_number}: {run.enqueued} recipients queued; this run: {tried}")
-    click.echo(f"  to: {run.destination}")
+    click.echo(f"  to: {describe_destination(app.settings)}")
     with app.db.session() as session:
         issue_id = issues.get_issue(session, run.issue_number).id
         reach = reports.reach_by_organization(session, issue_id)
-    click.echo(f"  {'organization':<12} {'recipients':>10} {'sent':>6} {'failed':>6} {'waiting':>7}")
-    for row in reach:
-        click.echo(f"  {row.slug:<12} {row.recipients:>10} {row.sent:>6} {row.failed:>6} {row.waiting:>7}")
-    totals = ", ".join(f"{count} {state}" for state, count in sorted(run.totals.items()))
-    click.echo(f"  all recipients: {totals or 'none'}")
+    _print_reach(reach, run.totals, empty="no recipients: no active subscriber wants this issue")
     if run.unknown:
         click.echo(f"  {run.unknown} message(s) had an unknown fate after an earlier run stopped mid-send")
     if run.totals.get(DeliveryStatus.DEFERRED):
         click.echo(f"  deferred recipients are retried by `outreach issue send {run.issue_number}` later")
+
+
+def _print_reach(reach: list[OrganizationReach], totals: Counter[str], *, empty: str) -> None:
+    """The recipients per organization, in the network's order, then all of them by state."""
+    rows = [(row.slug, row.recipients, row.sent, row.failed, row.waiting, row.name_ja) for row in reach]
+    echo_table(_REACH, rows, indent="  ", empty=empty)
+    if reach:
+        by_state = ", ".join(f"{count} {state}" for state, count in sorted(totals.items()))
+        click.echo(f"  all recipients: {by_state or 'none'}")
 
 
 def refuse_if_paused(run: SendRun) -> None:
@@ -222,13 +259,13 @@ def refuse_if_paused(run: SendRun) -> None:
     raise SendPaused(f"issue No. {number} paused itself: {run.paused}{way_on}")
 
 
-@issue.command("status")
+@issue.command("status", short_help="Show the recipients of an issue by state, per organization.")
 @click.argument("number", type=int)
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 @pass_app
 @reports_errors
 def issue_status(app: App, number: int, as_json: bool) -> None:
-    """Counts of recipients by state, overall and per organization."""
+    """Show how many recipients of issue NUMBER are in each state, per organization and in all."""
     from outreach.outbox import status_counts
 
     with app.migrated_db().session() as session:
@@ -250,15 +287,17 @@ def issue_status(app: App, number: int, as_json: bool) -> None:
         )
         return
     click.echo(f"issue No. {number}: {state}" + (f" ({reason})" if reason else ""))
-    for name, count in sorted(counts.items()):
-        click.echo(f"  {name:<10} {count}")
+    unstarted = state in (IssueStatus.DRAFT, IssueStatus.SCHEDULED)
+    _print_reach(
+        reach, counts, empty="no recipients yet: the send has not started" if unstarted else "no recipients"
+    )
     if unknown:
         click.echo(
             f"  {unknown} message(s) had an unknown fate after a worker stopped mid-send (see `outreach log`)"
         )
 
 
-@click.command("log")
+@click.command("log", short_help="Show the delivery log of an issue, a line per recipient.")
 @click.option("--issue", "number", type=int, required=True, help="Issue number.")
 @click.option(
     "--status", type=click.Choice([s.value for s in DeliveryStatus]), help="Only rows in this state."
@@ -268,18 +307,29 @@ def issue_status(app: App, number: int, as_json: bool) -> None:
 @pass_app
 @reports_errors
 def log_command(app: App, number: int, status: str | None, limit: int | None, as_json: bool) -> None:
-    """The per-recipient delivery log of an issue."""
+    """Show the delivery log of an issue: each recipient's state, SMTP reply, tries and last change (JST)."""
     with app.migrated_db().session() as session:
         item = issues.get_issue(session, number)
         entries = reports.delivery_log(
             session, item.id, status=DeliveryStatus(status) if status else None, limit=limit
         )
+        state = str(item.status)
     if as_json:
         echo_json([entry.as_json() for entry in entries])
         return
-    for entry in entries:
-        code = entry.smtp_code if entry.smtp_code is not None else "-"
-        click.echo(
-            f"{entry.email:<40} {entry.organization:<12} {entry.status:<9} {code!s:<4} "
-            f"{entry.attempts} {entry.updated_at:%Y-%m-%d %H:%M:%S} {entry.smtp_reply or ''}"
-        )
+    empty = (
+        f"no recipients in state {status}" if status else f"no recipients yet: issue No. {number} is {state}"
+    )
+    echo_table(_LOG, [_log_row(entry) for entry in entries], empty=empty)
+
+
+def _log_row(entry: LogEntry) -> tuple[object, ...]:
+    return (
+        entry.email,
+        entry.organization,
+        entry.status,
+        entry.smtp_code,
+        entry.attempts,
+        jst_time(entry.updated_at),
+        entry.smtp_reply,
+    )

@@ -14,7 +14,7 @@ from typing import TextIO
 
 import click
 
-from outreach.cli.common import App, pass_app, reports_errors, writable_out
+from outreach.cli.common import App, describe_destination, org_slug, pass_app, reports_errors, writable_out
 from outreach.errors import NotFound, RelayUnavailable
 from outreach.models import SubscriberStatus
 from subscribers.addresses import normalize_address
@@ -27,21 +27,26 @@ from subscribers.settings import load_subscription_settings
 from subscribers.subscriptions import Subscriptions
 
 
-@click.group()
+@click.group(short_help="Add, import, export and unsubscribe the subscribers.")
 def subscribers() -> None:
-    """SMEs who receive the mail magazine."""
+    """Add, import, export and unsubscribe the SMEs who receive the mail magazine."""
 
 
 def _subscriptions(app: App) -> Subscriptions:
     return Subscriptions(app.migrated_db(), app.settings, load_subscription_settings(app.settings))
 
 
-@subscribers.command("add")
+@subscribers.command("add", short_help="Add one subscriber on staff's word.")
 @click.argument("email")
 @click.option("--company", default="", help="Company name.")
 @click.option("--name", default="", help="Contact person.")
 @click.option("--lang", type=click.Choice(["ja", "en"]), default="ja", show_default=True)
-@click.option("--org", "org_slug", help="Affiliated organization's slug (none: the network's rendition).")
+@click.option(
+    "--org",
+    "org_slug",
+    callback=org_slug,
+    help="Affiliated organization's slug (none: the network's rendition).",
+)
 @pass_app
 @reports_errors
 def subscribers_add(app: App, email: str, company: str, name: str, lang: str, org_slug: str | None) -> None:
@@ -59,9 +64,11 @@ def subscribers_add(app: App, email: str, company: str, name: str, lang: str, or
     click.echo(f"added {address} ({lang}, {org_slug or 'network'})")
 
 
-@subscribers.command("import")
+@subscribers.command("import", short_help="Import an organization's roster from a CSV file.")
 @click.argument("path", type=click.Path(path_type=Path, dir_okay=False, exists=True))
-@click.option("--org", "org_slug", required=True, help="The organization whose roster this is.")
+@click.option(
+    "--org", "org_slug", required=True, callback=org_slug, help="The organization whose roster this is."
+)
 @click.option("--lang", type=click.Choice(["ja", "en"]), default="ja", show_default=True)
 @click.option(
     "--consent",
@@ -107,7 +114,7 @@ def _consent_line(report: ImportReport, consent: ImportConsent, *, dry_run: bool
     mails = len(report.to_confirm)
     if dry_run:
         return f"would mail {mails} confirmation link(s)"
-    where = app.settings.smtp or app.settings.outbox_dir
+    where = describe_destination(app.settings)
     return f"mailed {mails} confirmation link(s) ({where}); each address becomes active once confirmed"
 
 
@@ -127,8 +134,14 @@ def _csv_target(out: Path | None) -> Iterator[TextIO]:
         stream.detach()  # flushes, and leaves stdout open
 
 
-@subscribers.command("export")
-@click.option("--org", "org_slug", required=True, help="The organization (`network`: those with none).")
+@subscribers.command("export", short_help="Export an organization's roster as CSV, for Excel.")
+@click.option(
+    "--org",
+    "org_slug",
+    required=True,
+    callback=org_slug,
+    help="The organization (`network`: those with none).",
+)
 @click.option(
     "--out", type=click.Path(path_type=Path, dir_okay=False), help="The CSV file to write (default: stdout)."
 )
@@ -148,7 +161,7 @@ def subscribers_export(app: App, org_slug: str, out: Path | None, everyone: bool
         click.echo(f"wrote {count} subscriber(s) of {org_slug} to {out}")
 
 
-@subscribers.command("unsubscribe")
+@subscribers.command("unsubscribe", short_help="Stop all mail to an address at once.")
 @click.argument("email")
 @pass_app
 @reports_errors
@@ -163,7 +176,7 @@ def subscribers_unsubscribe(app: App, email: str) -> None:
     click.echo(f"unsubscribed {found.email}")
 
 
-@subscribers.command("purge-pending")
+@subscribers.command("purge-pending", short_help="Delete the pending subscriptions nobody confirmed in time.")
 @pass_app
 @reports_errors
 def subscribers_purge_pending(app: App) -> None:

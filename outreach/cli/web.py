@@ -26,7 +26,7 @@ def _check_the_secret(app: App) -> None:
         )
 
 
-@click.command()
+@click.command(short_help="Serve the pages where companies subscribe and unsubscribe.")
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
 @click.option("--port", default=8000, show_default=True, type=click.IntRange(1, 65535))
 @click.option("--workers", default=1, show_default=True, type=click.IntRange(1, 64), help="Processes.")
@@ -59,7 +59,7 @@ def serve(app: App, host: str, port: int, workers: int, forwarded_allow_ips: str
     )
 
 
-@click.command()
+@click.command(short_help="Receive subscribe and unsubscribe requests by mail.")
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
 @click.option("--port", default=2525, show_default=True, type=click.IntRange(1, 65535))
 @pass_app
