@@ -86,10 +86,9 @@ class Composer:
     def build(self, row: Claimed, *, eight_bit: bool, message_id: str | None = None) -> Built:
         rendition = self._rendition(row.issue_id, row.organization_id, row.language)
         links = self.links.for_subscriber(row.subscriber_id, row.language)
-        # The same on a resend, so that a reader's mail client can drop the second copy; signed, so that
-        # a bounce or complaint that names only it cannot be forged for someone else's delivery.
-        signature = self.verp.signature(row.id)
-        message_id = message_id or f"<outreach.{rendition.number}.{row.id}.{signature}@{self._domain}>"
+        # The same on a resend, so that a reader's mail client can drop the second copy (outreach.verp).
+        created = self._issue(row.issue_id).created_at.isoformat()
+        message_id = message_id or self.verp.message_id(row.id, created, self._domain)
         personal = Personal(
             email=row.email,
             display_name=row.name or row.company,

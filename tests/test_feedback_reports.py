@@ -19,7 +19,7 @@ from tests.feedback_fixtures import FIXTURE_DIR, FIXTURES, Expected, expected, r
 
 VERP = "bounces+Ab3dE-9xY_Q@anzen-network.example.jp"
 RECIPIENT = "Taro.Yamada@Example-Shoji.co.jp"  # mixed case: a report's recipient comes back lower-cased
-MESSAGE_ID = "<outreach.12.345@anzen-network.example.jp>"
+MESSAGE_ID = "<k7q2m4x9w3c8v5b6n1z0hy4tud@anzen-network.example.jp>"
 SENDER = "mailmag@anzen-network.example.jp"
 CODE = re.compile(r"[245]\.(?:0|[1-9][0-9]{0,2})\.(?:0|[1-9][0-9]{0,2})")
 
