@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-__all__ = ["MessageFactory", "Personal", "clean_header_text"]
+__all__ = ["MessageFactory", "Personal", "clean_header_text", "seven_bit"]
 
 import binascii
+import re
 import secrets
 import unicodedata
 from dataclasses import dataclass
@@ -13,6 +14,7 @@ from email.header import Header
 from email.utils import format_datetime, quote
 from zoneinfo import ZoneInfo
 
+from outreach import jis
 from outreach.render import Rendition, fits_charset
 from outreach.stamp import Stamp
 
@@ -82,6 +84,29 @@ def _eight_bit(text: str) -> tuple[str, bytes]:
     ) + b"\r\n"
 
 
+_EIGHT_BIT = b"Content-Transfer-Encoding: 8bit\r\n"
+_BOUNDARY = re.compile(rb'boundary="([^"]+)"')
+
+
+def seven_bit(message: bytes) -> bytes:
+    """A message of ours with each 8bit part re-encoded as base64, as `build(eight_bit=False)` makes it.
+
+    What DKIM signs must reach the reader byte for byte: a relay that finds no 8BITMIME on the next hop
+    rewrites an 8bit part as quoted-printable, and the body hash no longer matches. A 7bit part is left alone.
+    """
+    head, _, body = message.partition(b"\r\n\r\n")
+    boundary = _BOUNDARY.search(head)
+    if _EIGHT_BIT not in body or boundary is None:
+        return message
+    chunks = body.split(b"--" + boundary.group(1))
+    for index, chunk in enumerate(chunks):
+        part_head, blank, part_body = chunk.partition(b"\r\n\r\n")
+        if blank and part_head.endswith(_EIGHT_BIT[:-2]):
+            # The part's text ends with the CRLF that _eight_bit added; base64 lines end with their own.
+            chunks[index] = part_head[: -len(b"8bit")] + b"base64" + blank + _base64_lines(part_body[:-2])
+    return head + b"\r\n\r\n" + (b"--" + boundary.group(1)).join(chunks)
+
+
 def _base64_lines(data: bytes) -> bytes:
     """Base64 in 76-character lines with CRLF: one C call and slices (base64.encodebytes loops in Python)."""
     encoded = binascii.b2a_base64(data, newline=False)
@@ -145,20 +170,39 @@ class _LineBudget:
         )
 
 
+def _list_id(name: str, list_id: str, charset: str) -> str:
+    """RFC 2919: a descriptive name (encoded words when it is not ASCII) before the list's identifier."""
+    name = clean_header_text(name, limit=200)
+    phrase = f"{_encode_words(name, charset, 'List-Id')} " if name else ""
+    return f"List-Id: {phrase}<{list_id}>{CRLF}"
+
+
 class MessageFactory:
     """Everything that is the same for all recipients of a rendition is prepared here once."""
 
-    def __init__(self, rendition: Rendition, *, sender_name: str, sender_address: str, list_id: str) -> None:
+    def __init__(
+        self,
+        rendition: Rendition,
+        *,
+        sender_name: str,
+        sender_address: str,
+        list_id: str,
+        list_name: str = "",
+        feedback_id: str = "",
+    ) -> None:
         self.rendition = rendition
         charset = rendition.charset
         self._charset = charset
         self._boundary = f"==outreach_{secrets.token_hex(12)}"
         self._budgets = {"plain": _LineBudget.of(rendition.text), "html": _LineBudget.of(rendition.html)}
+        # The sender's name takes the charset's substitutions as the rendition's texts did (see outreach.jis).
+        sender_name, _ = jis.substitute(sender_name, charset)
         self._fixed = "".join(
             [
                 f"From: {_mailbox(sender_name, sender_address, charset, 'From')}{CRLF}",
                 _header("Subject", rendition.subject, charset),
-                f"List-Id: <{list_id}>{CRLF}",
+                _list_id(list_name, list_id, charset),
+                f"Feedback-ID: {clean_header_text(feedback_id)}{CRLF}" if feedback_id else "",
                 f"List-Unsubscribe-Post: List-Unsubscribe=One-Click{CRLF}",
                 f"MIME-Version: 1.0{CRLF}",
                 f'Content-Type: multipart/alternative; boundary="{self._boundary}"{CRLF}',

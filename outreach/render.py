@@ -10,11 +10,12 @@ __all__ = [
     "charset_refusal",
     "check_charset",
     "fits_charset",
+    "issue_view",
     "uncarried",
 ]
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import date
 from functools import lru_cache
@@ -26,7 +27,7 @@ import jinja2.bccache
 from markupsafe import Markup
 from premailer import Premailer
 
-from outreach import dates, markdown
+from outreach import dates, digest, jis, markdown, textpart
 from outreach.content import MEETING_FORMATS, MEETING_KINDS
 from outreach.errors import InvalidInput
 from outreach.i18n import LANGUAGES, PUNCTUATION, load_catalog
@@ -57,6 +58,8 @@ class Rendition:
     subject: str
     html: Stamp
     text: Stamp
+    # What the charset's substitutions replaced (ISO-2022-JP: ～ → 〜, ① → (1), …), for staff to check.
+    substitutions: tuple[jis.Substitution, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -72,9 +75,13 @@ class Uncarried:
 
 
 def uncarried(text: str, charset: str, *, where: str) -> Uncarried | None:
-    """The characters of the text that the charset cannot carry, or None when it carries them all."""
+    """The characters of the text that the charset cannot carry even after its substitutions (`outreach.jis`),
+    or None when it carries them all."""
     # Encoding the whole text once is the fast path: almost every text fits.
     if charset == "utf-8" or fits_charset(text, charset):
+        return None
+    text, _ = jis.substitute(text, charset)
+    if fits_charset(text, charset):
         return None
     return Uncarried(where, "".join(sorted({char for char in text if not fits_charset(char, charset)})))
 
@@ -91,7 +98,7 @@ def charset_refusal(problems: Sequence[Uncarried], charset: str, *, carrier: str
 
 
 def check_charset(text: str, charset: str, *, where: str) -> None:
-    """Refuse text that the charset cannot carry, naming the characters (ISO-2022-JP lacks e.g. ① and 髙)."""
+    """Refuse text that the charset cannot carry after its substitutions, naming the characters (彅, é)."""
     problem = uncarried(text, charset, where=where)
     if problem is not None:
         raise charset_refusal([problem], charset)
@@ -120,7 +127,14 @@ def _local_date(value: date, language: str) -> str:
 
 
 def _links(links: list[dict[str, str]], language: str) -> list[dict[str, str]]:
-    return [{"title": link[f"title_{language}"] or link["title_ja"], "url": link["url"]} for link in links]
+    """A link's title in the language; an English one without its own title is named by the template."""
+    return [
+        {
+            "title": link.get(f"title_{language}") or (link["title_ja"] if language == "ja" else ""),
+            "url": link["url"],
+        }
+        for link in links
+    ]
 
 
 def _meeting_view(meeting: Meeting, language: str) -> dict[str, Any]:
@@ -135,7 +149,7 @@ def _meeting_view(meeting: Meeting, language: str) -> dict[str, Any]:
         "held_on": meeting.held_on,
         "format": MEETING_FORMATS[meeting.format][index] if meeting.format else "",
         "opened_by": meeting.opened_by_ja if language == "ja" else meeting.opened_by_en,
-        "html": Markup(markdown.to_html(summary)),  # noqa: S704 (markdown.to_html escapes raw HTML)
+        "html": Markup(markdown.to_html(summary, top_heading=3)),  # noqa: S704 (to_html escapes raw HTML)
         "text": markdown.to_text(summary),
         "links": _links(meeting.links, language),
     }
@@ -147,7 +161,7 @@ def _promotion_view(promotion: Promotion, language: str) -> dict[str, Any]:
         "kind": "promotion",
         "slug": promotion.slug,
         "title": promotion.title_ja if language == "ja" else promotion.title_en,
-        "html": Markup(markdown.to_html(body)),  # noqa: S704 (markdown.to_html escapes raw HTML)
+        "html": Markup(markdown.to_html(body, top_heading=3)),  # noqa: S704 (to_html escapes raw HTML)
         "text": markdown.to_text(body),
         "url": promotion.url,
     }
@@ -159,6 +173,38 @@ def _section_view(item: IssueItem, language: str) -> dict[str, Any]:
     if item.promotion is not None:
         return _promotion_view(item.promotion, language)
     raise ValueError(f"issue item {item.id} holds neither a meeting nor a promotion")
+
+
+_PREHEADER = 90  # characters: what an inbox shows beside the subject, and a little more
+
+
+def _preheader(sections: list[dict[str, Any]], subject: str, colon: str) -> str:
+    """The issue's first line, for the inbox preview: the first section's title and its first sentence(s)."""
+    if not sections:
+        return subject
+    first = sections[0]
+    line = next((line for line in str(first["text"]).split("\n") if line.strip()), "")
+    text = f"{first['title']}{colon}{line}" if line else str(first["title"])
+    return text if len(text) <= _PREHEADER else text[: _PREHEADER - 1].rstrip() + "…"
+
+
+def issue_view(issue: Issue, language: str, *, carried: Collection[str] = ()) -> dict[str, Any]:
+    """What templates see of an issue: its sections in full (meeting outcomes, new promotions), the
+    promotions that the previous issue carried as a compact list (see `outreach.digest`), its first line."""
+    subject = issue.subject_ja if language == "ja" else issue.subject_en
+    sections, more = [], []
+    for item in issue.items:
+        if item.promotion is not None and not digest.in_full(item.promotion, carried):
+            title = item.promotion.title_ja if language == "ja" else item.promotion.title_en
+            more.append({"title": title, "url": item.promotion.url})
+        else:
+            sections.append(_section_view(item, language))
+    return {
+        "issue": {"number": issue.number, "date": issue.issue_date, "subject": subject},
+        "sections": sections,
+        "more_tools": more,
+        "preheader": _preheader(sections, subject, PUNCTUATION[language].colon),
+    }
 
 
 def _organization_view(organization: Organization, language: str) -> dict[str, Any]:
@@ -226,14 +272,19 @@ class Renderer:
         env.globals["sep"] = punctuation.separator
         return env
 
-    def render(self, issue: Issue, organization: Organization, language: str) -> Rendition:
+    def render(
+        self, issue: Issue, organization: Organization, language: str, *, carried: Collection[str] = ()
+    ) -> Rendition:
+        """The rendition; `carried`: the promotions the previous sent issue carried, which this one lists
+        compactly (`outreach.digest.carried_before` finds them; none: every promotion in full)."""
         if language not in LANGUAGES:
             raise InvalidInput(f"unsupported language {language!r}; use one of {', '.join(LANGUAGES)}")
         env = self.environment(organization.slug, language)
-        context = self._context(issue, organization, language)
+        context = self._context(issue, organization, language, carried)
         subject = " ".join(env.get_template("email/issue.subject.txt").render(context).split())
         html = _inline_css(env.get_template("email/issue.html").render(context))
-        text = env.get_template("email/issue.txt").render(context)
+        text = textpart.wrap(env.get_template("email/issue.txt").render(context))
+        (subject, html, text), substitutions = _substituted((subject, html, text), issue.charset)
         where = f"the rendition of issue No. {issue.number} for {organization.slug} ({language})"
         for part in (subject, html, text):
             check_charset(part, issue.charset, where=where)
@@ -245,21 +296,39 @@ class Renderer:
             subject=subject,
             html=Stamp.compile(html, escape_html=True),
             text=Stamp.compile(text, escape_html=False),
+            substitutions=substitutions,
         )
 
-    def _context(self, issue: Issue, organization: Organization, language: str) -> dict[str, Any]:
+    def _context(
+        self, issue: Issue, organization: Organization, language: str, carried: Collection[str]
+    ) -> dict[str, Any]:
         return {
             "lang": language,
-            "issue": {
-                "number": issue.number,
-                "date": issue.issue_date,
-                "subject": issue.subject_ja if language == "ja" else issue.subject_en,
-            },
-            "sections": [_section_view(item, language) for item in issue.items],
+            **issue_view(issue, language, carried=carried),
             "org": _organization_view(organization, language),
             "sender": self.sender[language],
             "recipient": _Recipient(),
+            "charset": issue.charset,
         }
+
+
+def _substituted(
+    parts: tuple[str, str, str], charset: str
+) -> tuple[tuple[str, str, str], tuple[jis.Substitution, ...]]:
+    """The parts with the charset's substitutions made, and each replacement once.
+
+    Its count is that of the part that has it most often: the text and the HTML parts say the same things,
+    so a staff member reads "～ → 〜 ×2" as two places in the issue.
+    """
+    done = [jis.substitute(part, charset) for part in parts]
+    most: dict[tuple[str, str], jis.Substitution] = {}
+    for _, substitutions in done:
+        for each in substitutions:
+            key = (each.original, each.replacement)
+            if key not in most or most[key].count < each.count:
+                most[key] = each
+    subject, html, text = (part for part, _ in done)
+    return (subject, html, text), tuple(most[key] for key in sorted(most))
 
 
 def _inline_css(html: str) -> str:
@@ -274,4 +343,9 @@ def _inline_css(html: str) -> str:
         disable_leftover_css=False,
     )
     result: str = transformer.transform(pretty_print=False)
-    return result
+    # lxml writes character references as characters: the preheader's invisible spacers go back to
+    # references, which any charset carries (ISO-2022-JP has none of the three).
+    return result.translate(_INVISIBLE)
+
+
+_INVISIBLE = {0x034F: "&#847;", 0x200C: "&zwnj;", 0x00A0: "&nbsp;"}

@@ -2,18 +2,25 @@
 
 from __future__ import annotations
 
+import base64
 import email
 import email.policy
+import quopri
+import re
 from datetime import UTC, datetime
 from email.header import decode_header, make_header
 from email.message import EmailMessage
 from typing import cast
 
+import dkim
 import pytest
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
-from outreach.message import MessageFactory, Personal, clean_header_text
+from outreach.dkim import DkimSigner, signed_headers
+from outreach.message import MessageFactory, Personal, clean_header_text, seven_bit
 from outreach.render import Rendition
 from outreach.stamp import Stamp
 
@@ -385,3 +392,123 @@ def test_iso_2022_jp_never_goes_8bit() -> None:
 
     assert data.isascii()
     assert [part["Content-Transfer-Encoding"] for part in _parse(data).iter_parts()] == ["7bit", "7bit"]
+
+
+# DKIM that survives relays and breaks on tampering (issue 13, item 2).
+
+DOMAIN_KEY = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+KEY_PEM = DOMAIN_KEY.private_bytes(
+    serialization.Encoding.PEM, serialization.PrivateFormat.TraditionalOpenSSL, serialization.NoEncryption()
+)
+KEY_RECORD = b"v=DKIM1; k=rsa; p=" + base64.b64encode(
+    DOMAIN_KEY.public_key().public_bytes(
+        serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
+    )
+)
+
+
+def _dns(name: bytes, timeout: int = 5) -> bytes | None:
+    return KEY_RECORD if name == b"mail._domainkey.example.jp." else None
+
+
+def _verifies(message: bytes) -> bool:
+    return bool(dkim.verify(message, dnsfunc=_dns))
+
+
+def _relay_without_8bitmime(message: bytes) -> bytes:
+    """What a relay does for a next hop without 8BITMIME (RFC 6152): each 8bit part becomes quoted-printable.
+
+    It works on the bytes, as a relay does, and leaves a 7bit, quoted-printable or base64 part alone.
+    """
+    head, _, body = message.partition(b"\r\n\r\n")
+    boundary = b"--" + re.search(rb'boundary="([^"]+)"', head).group(1)  # type: ignore[union-attr]
+    chunks = body.split(boundary)
+    for index, chunk in enumerate(chunks):
+        part_head, blank, part_body = chunk.partition(b"\r\n\r\n")
+        if blank and part_head.endswith(b"Content-Transfer-Encoding: 8bit"):
+            encoded = quopri.encodestring(part_body[:-2].replace(b"\r\n", b"\n")).replace(b"\n", b"\r\n")
+            chunks[index] = part_head[: -len(b"8bit")] + b"quoted-printable" + blank + encoded + b"\r\n"
+    return head + b"\r\n\r\n" + boundary.join(chunks)
+
+
+def _signed(*, eight_bit: bool) -> bytes:
+    message = _factory(_rendition()).build(_personal(), now=NOW, eight_bit=eight_bit)
+    return DkimSigner(selector="mail", domain="example.jp", private_key=KEY_PEM).sign(message)
+
+
+def test_a_signed_message_has_only_7bit_parts_and_survives_a_relay_without_8bitmime() -> None:
+    signed = _signed(eight_bit=True)  # the server offered 8BITMIME, but DKIM is on
+
+    assert signed.isascii()
+    parts = list(_parse(signed).iter_parts())
+    assert [part["Content-Transfer-Encoding"] for part in parts] == ["base64", "base64"]
+    assert "株式会社テスト 山田太郎様" in parts[0].get_content()
+    assert _relay_without_8bitmime(signed) == signed  # nothing left for the relay to rewrite
+    assert _verifies(_relay_without_8bitmime(signed))
+
+
+def test_an_8bit_body_signed_as_it_was_breaks_at_such_a_relay() -> None:
+    """Why: the same message signed with its 8bit parts (what outreach did before) fails after the hop."""
+    message = _factory(_rendition()).build(_personal(), now=NOW, eight_bit=True)
+    signature = dkim.sign(message, b"mail", b"example.jp", KEY_PEM, canonicalize=(b"relaxed", b"relaxed"))
+    assert _verifies(signature + message)
+    assert not _verifies(_relay_without_8bitmime(signature + message))
+
+
+def test_seven_bit_makes_what_build_makes_without_8bitmime() -> None:
+    personal = _personal(salutation="山田様\n------\n--")  # lines that look like a boundary's start
+    factory = _factory(_rendition())
+    eight = factory.build(personal, now=NOW, eight_bit=True)
+    seven = factory.build(personal, now=NOW, eight_bit=False)
+    assert seven_bit(eight) == seven
+    assert seven_bit(seven) is seven
+
+
+@pytest.mark.parametrize(
+    "added",
+    [
+        b"Reply-To: attacker@example.com\r\n",
+        b"Cc: someone@example.com\r\n",
+        b"Subject: =?utf-8?b?5Y+j5bqn55Wq5Y+3?=\r\n",
+        b"From: other@example.com\r\n",
+        b"List-Unsubscribe: <https://attacker.example.com/u>\r\n",
+        b"Message-ID: <second@example.com>\r\n",
+    ],
+)
+def test_a_header_added_after_signing_breaks_the_signature(added: bytes) -> None:
+    signed = _signed(eight_bit=False)
+    assert _verifies(signed)
+    head, _, body = signed.partition(b"\r\n\r\n")
+    assert not _verifies(head + b"\r\n" + added.rstrip(b"\r\n") + b"\r\n\r\n" + body)
+    assert not _verifies(added + signed)
+
+
+def test_the_trusted_headers_are_signed_once_more_than_they_appear() -> None:
+    message = _factory(_rendition()).build(_personal(), now=NOW)
+    names = signed_headers(message)
+    for name in (b"from", b"to", b"subject", b"date", b"message-id", b"list-id", b"list-unsubscribe"):
+        assert names.count(name) == 2, name
+    for name in (b"reply-to", b"cc", b"list-help", b"list-post"):
+        assert names.count(name) == 1, name  # absent: signed as absent
+    signed = _signed(eight_bit=False)
+    tag = re.search(rb"\bh=([^;]+);", signed.replace(b"\r\n", b"").replace(b" ", b""))
+    assert tag is not None
+    assert tag.group(1).split(b":") == names
+
+
+@pytest.mark.parametrize("charset", ["utf-8", "iso-2022-jp"])
+def test_the_list_id_has_a_descriptive_name_and_the_feedback_id_names_the_send(charset: str) -> None:
+    factory = MessageFactory(
+        _rendition(charset=charset),
+        sender_name=SENDER_NAME,
+        sender_address=SENDER_ADDRESS,
+        list_id=LIST_ID,
+        list_name="中堅・中小企業海外安全対策ネットワーク メールマガジン",
+        feedback_id="issue2:jetro:ja:outreach",
+    )
+    data = factory.build(_personal(), now=NOW)
+    message = _parse(data, email.policy.strict)
+    assert message.defects == []
+    assert str(message["List-Id"]) == f"中堅・中小企業海外安全対策ネットワーク メールマガジン <{LIST_ID}>"
+    assert message["Feedback-ID"] == "issue2:jetro:ja:outreach"
+    assert data.isascii()  # the name travels as encoded words

@@ -21,13 +21,15 @@ from outreach.composer import senders
 from outreach.config import Settings
 from outreach.content import MeetingKey, find_meeting
 from outreach.db import Database
+from outreach.digest import carried_before
 from outreach.errors import InvalidInput
 from outreach.i18n import load_catalog
 from outreach.issues import compose_issue, get_issue
-from outreach.models import Issue, Meeting, Organization
+from outreach.models import Issue, IssueStatus, Meeting, Organization
 from outreach.network import DATA_DIR, PROMOTIONS
 from outreach.render import TEMPLATES_DIR, Renderer, Rendition
 from outreach.stamp import PERSONAL_FIELDS
+from outreach.textpart import display_width
 
 ISSUE_DATE = date(2024, 2, 15)
 JETRO_LINE_JA = "JETRO 海外ビジネスの安全対策相談窓口もご利用ください。"
@@ -86,6 +88,11 @@ def _text(rendition: Rendition) -> str:
     return rendition.text.fill(VALUES)
 
 
+def _flat(text: str) -> str:
+    """The text without its whitespace: what it says, wherever the text part wrapped its lines."""
+    return "".join(text.split())
+
+
 CASES = [(slug, language) for slug in ("jetro", "jcci") for language in ("ja", "en")]
 
 
@@ -98,7 +105,7 @@ def test_the_organizations_greeting_and_name_are_in_both_parts(
     name = organization.name_ja if language == "ja" else organization.name_en
     rendition = rendered.renditions[(slug, language)]
     assert greeting in html.unescape(_html(rendition))
-    assert greeting in _text(rendition)
+    assert _flat(greeting) in _flat(_text(rendition))
     assert name in html.unescape(_html(rendition))
     assert name in _text(rendition)
     assert (rendition.issue_number, rendition.organization_slug, rendition.language) == (
@@ -229,9 +236,9 @@ def test_sender_name_and_postal_address_are_in_both_parts(
     rendition = rendered.renditions[(slug, language)]
     name = settings.sender_name_ja if language == "ja" else settings.sender_name_en
     postal = settings.postal_address_ja if language == "ja" else settings.postal_address_en
-    for part in (html.unescape(_html(rendition)), _text(rendition)):
-        assert name in part
-        assert postal in part
+    for part in (_flat(html.unescape(_html(rendition))), _flat(_text(rendition))):
+        assert _flat(name) in part
+        assert _flat(postal) in part
         assert settings.sender_address in part
 
 
@@ -342,9 +349,9 @@ def test_no_cryptic_note_on_what_was_published(parts: dict[tuple[str, str], tupl
                 if language == "ja"
                 else "Yoshifumi Tsuge, then"
             )
-            assert greeted in part
+            assert _flat(greeted) in _flat(part)
             for cryptic in ("を公開）", "were published", "was published"):
-                assert cryptic not in part
+                assert _flat(cryptic) not in _flat(part)
 
 
 def test_a_former_title_is_marked_in_the_summary_as_in_the_header(
@@ -361,13 +368,13 @@ def test_a_former_title_is_marked_in_the_summary_as_in_the_header(
         assert titles_ja, meeting.opened_by_ja
         assert len(titles_en) == len(titles_ja), meeting.opened_by_en
         for slug in ("network", "sonpo"):
-            for part in parts[slug, "ja"]:
-                assert f"冒頭挨拶：{meeting.opened_by_ja}" in part
-                assert all(part.count(title) >= 2 for title in titles_ja), titles_ja  # header and summary
-            for part in parts[slug, "en"]:
-                assert f"Opening remarks: {meeting.opened_by_en}" in part
-                assert all(part.count(title) >= 2 for title in titles_en), titles_en
-                assert "(at the time)" not in part
+            for part in map(_flat, parts[slug, "ja"]):
+                assert _flat(f"冒頭挨拶：{meeting.opened_by_ja}") in part
+                assert all(part.count(_flat(title)) >= 2 for title in titles_ja), titles_ja  # header, summary
+            for part in map(_flat, parts[slug, "en"]):
+                assert _flat(f"Opening remarks: {meeting.opened_by_en}") in part
+                assert all(part.count(_flat(title)) >= 2 for title in titles_en), titles_en
+                assert "(atthetime)" not in part
 
 
 def test_japanese_labels_take_the_full_width_colon(parts: dict[tuple[str, str], tuple[str, str]]) -> None:
@@ -443,9 +450,10 @@ def test_each_tool_links_its_own_page_or_the_data_says_why_not(
         if pages[promotion.url] > 1 and promotion.slug != "overseas-safety-website":
             assert "# No page of its own" in blocks[promotion.slug], promotion.slug
         if promotion.slug != "summer-safety-month":  # July and August only
-            assert f"{promotion.title_ja}\n\n" in parts["network", "ja"][1]
-            assert f"詳しく見る：{promotion.url}" in parts["network", "ja"][1]
-            assert f"Learn more: {promotion.url}" in parts["network", "en"][1]
+            assert f"■ 安全対策ツール：{promotion.title_ja}\n\n" in parts["network", "ja"][1]
+            # A URL that does not fit after its label starts the next line.
+            assert re.search(f"詳しく見る：\n?{re.escape(promotion.url)}\n", parts["network", "ja"][1])
+            assert re.search(f"Learn more:[ \n]{re.escape(promotion.url)}\n", parts["network", "en"][1])
 
 
 @pytest.mark.parametrize("language", ["ja", "en"])
@@ -472,3 +480,214 @@ def test_the_subscription_mails_use_the_same_name_and_colons(settings: Settings,
                 assert "メールマガジン" in words, kind
                 assert re.search(r"[^\x00-\x7f]:", words) is None, kind
                 assert suffix == "subject.txt" or "連絡先：" in words, kind
+
+
+# Mail that reads well everywhere (issue 13): a shorter issue, HTML for every client, a text part like mail.
+
+SUMMARY_JA = (
+    "会合の概要です。\n\n## 議題\n\n> 外務省から*最新の*注意喚起を紹介しました。\n\n"
+    "- **日本商工会議所**：委員会を設置"
+)
+SUMMARY_EN = (
+    "An overview.\n\n## Agenda\n\n> MOFA presented its *latest* alerts.\n\n- **JCCI**: set up a committee"
+)
+
+
+@dataclass(frozen=True)
+class Typical:
+    """Issue No. 2 after a sent No. 1 that carried every promotion but the JETRO flyer (new in 2024)."""
+
+    renditions: dict[str, Rendition]  # by language, the network's
+    full: dict[str, Rendition]  # the same, rendered without the previous issue: every promotion in full
+
+
+@pytest.fixture
+def typical(seeded_db: Database, settings: Settings) -> Typical:
+    with seeded_db.session() as session:
+        first = compose_issue(
+            session, meetings=[find_meeting(session, MeetingKey("plenary", 7))], issue_date=date(2022, 12, 1)
+        )
+        first.status = IssueStatus.SENT
+        meeting = find_meeting(session, MeetingKey("plenary", 8))
+        meeting.summary_ja, meeting.summary_en = SUMMARY_JA, SUMMARY_EN
+        number = compose_issue(session, meetings=[meeting], issue_date=date(2024, 2, 15)).number
+    renderer = Renderer(sender=senders(settings))
+    with seeded_db.session() as session:
+        issue = get_issue(session, number)
+        carried = carried_before(session, issue)
+        network = _organizations(seeded_db, "network")["network"]
+        return Typical(
+            {
+                language: renderer.render(issue, network, language, carried=carried)
+                for language in ("ja", "en")
+            },
+            {language: renderer.render(issue, network, language) for language in ("ja", "en")},
+        )
+
+
+def _document(rendition: Rendition) -> lxml.html.HtmlElement:
+    return lxml.html.document_fromstring(_html(rendition))
+
+
+def test_only_the_new_promotion_is_in_full_the_others_are_a_compact_list(typical: Typical) -> None:
+    for language, rendition in typical.renditions.items():
+        document = _document(rendition)
+        titles = [title.text_content() for title in document.xpath('//*[contains(@class, "section-title")]')]
+        flyer = next(p for p in PROMOTIONS if p.slug == "awareness-flyer")
+        more = "そのほかの安全対策ツール" if language == "ja" else "More safety tools"
+        assert titles == [
+            "第8回本会合" if language == "ja" else "Plenary 8",
+            flyer.title_ja if language == "ja" else flyer.title_en,
+            more,
+        ]
+        listed = document.xpath('//ul[contains(@class, "tool-list")]//a')
+        assert len(listed) == 6
+        tabireg = next(p for p in PROMOTIONS if p.slug == "tabireg")
+        assert (tabireg.url, tabireg.title_ja if language == "ja" else tabireg.title_en) in [
+            (link.get("href"), link.text_content()) for link in listed
+        ]
+        text = _text(rendition)
+        assert f"■ {more}" in text
+        assert f"- {tabireg.title_ja if language == 'ja' else tabireg.title_en}" in text
+        assert len(_text(typical.full[language])) > len(text) * 1.4
+
+
+def test_the_summer_campaign_is_in_full_in_its_month_even_when_the_last_issue_had_it(
+    seeded_db: Database, settings: Settings
+) -> None:
+    with seeded_db.session() as session:
+        july = compose_issue(session, meetings=[], issue_date=date(2024, 7, 1))
+        july.status = IssueStatus.SENT
+        number = compose_issue(session, meetings=[], issue_date=date(2024, 7, 20)).number
+    with seeded_db.session() as session:
+        issue = get_issue(session, number)
+        carried = carried_before(session, issue)
+        assert "summer-safety-month" in carried
+        network = _organizations(seeded_db, "network")["network"]
+        rendition = Renderer(sender=senders(settings)).render(issue, network, "ja", carried=carried)
+    summer = next(p for p in PROMOTIONS if p.slug == "summer-safety-month")
+    assert f"■ 安全対策ツール：{summer.title_ja}" in _text(rendition)
+    assert "■ そのほかの安全対策ツール" in _text(rendition)
+
+
+def test_a_hidden_preheader_gives_the_issues_first_line(typical: Typical) -> None:
+    for language, rendition in typical.renditions.items():
+        [preheader] = _document(rendition).xpath('//div[@class="preheader"]')
+        style = preheader.get("style", "").replace(" ", "")
+        assert "display:none" in style
+        assert "mso-hide:all" in style
+        first = "第8回本会合：会合の概要です。" if language == "ja" else "Plenary 8: An overview."
+        assert preheader.text_content().startswith(first)
+        assert _html(rendition).index('class="preheader"') < _html(rendition).index('class="masthead')
+
+
+def test_color_scheme_outlook_fallback_and_japanese_line_breaking(typical: Typical) -> None:
+    for rendition in typical.renditions.values():
+        page = _html(rendition)
+        assert '<meta name="color-scheme" content="light dark">' in page
+        assert "@media (prefers-color-scheme: dark)" in page
+        assert '<!--[if mso]><table role="presentation" align="center" width="600"' in page
+        assert "<!--[if mso]></td></tr></table><![endif]-->" in page
+        document = _document(rendition)
+        for part in ("content", "org-header", "footer"):
+            [cell] = document.xpath(f'//td[contains(concat(" ", @class, " "), " {part} ")]')
+            style = cell.get("style", "").replace(" ", "")
+            for rule in ("line-break:strict", "word-break:normal", "overflow-wrap:anywhere"):
+                assert rule in style, (part, rule)
+
+
+def test_headings_in_a_section_stand_below_its_title_and_quotes_are_styled(typical: Typical) -> None:
+    for language, rendition in typical.renditions.items():
+        document = _document(rendition)
+        title = document.xpath('//h2[contains(@class, "section-title")]')[0]
+        [heading] = document.xpath("//h3")
+        assert heading.text_content() == ("議題" if language == "ja" else "Agenda")
+        assert not document.xpath("//h1")
+        size = re.search(r"font-size:\s*(\d+)px", heading.get("style", ""))
+        title_size = re.search(r"font-size:\s*(\d+)px", title.get("style", ""))
+        assert size
+        assert title_size
+        assert int(size.group(1)) < int(title_size.group(1))
+        [quote] = document.xpath("//blockquote")
+        assert "border-left" in quote.get("style", "")
+
+
+def test_english_renditions_have_english_labels_and_separators(typical: Typical) -> None:
+    body = _document(typical.renditions["en"]).find("body")
+    assert body is not None
+    visible = body.text_content().replace("中堅・中小企業海外安全対策ネットワーク メールマガジン", "")
+    assert re.search(r"[・：、。「」]", visible) is None, re.findall(r".{20}[・：、。「」].{20}", visible)
+    assert (
+        re.search(
+            r"[・：、。「」]",
+            _text(typical.renditions["en"]).replace(
+                "中堅・中小企業海外安全対策ネットワーク メールマガジン", ""
+            ),
+        )
+        is None
+    )
+
+
+def test_a_link_with_no_english_title_is_named_in_english(seeded_db: Database, settings: Settings) -> None:
+    with seeded_db.session() as session:
+        meeting = find_meeting(session, MeetingKey("plenary", 8))
+        meeting.links = [{"title_ja": "開催結果", "title_en": "", "url": "https://www.mofa.go.jp/x.html"}]
+        number = compose_issue(session, meetings=[meeting], issue_date=ISSUE_DATE).number
+    with seeded_db.session() as session:
+        issue = get_issue(session, number)
+        network = _organizations(seeded_db, "network")["network"]
+        renderer = Renderer(sender=senders(settings))
+        english, japanese = (renderer.render(issue, network, language) for language in ("en", "ja"))
+    for part in (html.unescape(_html(english)), _text(english)):
+        assert "開催結果" not in part
+        assert "Related page (in Japanese)" in part
+    assert "開催結果" in _text(japanese)
+
+
+def test_the_text_part_reads_like_mail(typical: Typical) -> None:
+    for language, rendition in typical.renditions.items():
+        text = _text(rendition)
+        assert "*" not in text
+        assert "##" not in text
+        assert (
+            "> 外務省から最新の注意喚起を紹介しました。"
+            if language == "ja"
+            else "> MOFA presented its latest alerts."
+        ) in text
+        assert (
+            "- 日本商工会議所：委員会を設置" if language == "ja" else "- JCCI: set up a committee"
+        ) in text
+        rules = text.split("\n============================================================\n")
+        assert len(rules) == 4  # the greeting; the meeting, the flyer and the list each under a rule
+        for line in rendition.text.fill(dict.fromkeys(PERSONAL_FIELDS, "x")).split("\n"):
+            if "://" not in line and not line.startswith("■"):
+                assert display_width(line) <= 70, line
+            assert line[:1] not in "、。）」ーッャュョぁぃぅぇぉっゃゅょ" or not line, line
+        for url in re.findall(r"https?://\S+", text):
+            assert url.startswith(("https://www.anzen.mofa.go.jp", "https://www.ezairyu", "https://mailmag"))
+
+
+def test_golgo_13_reads_without_its_markdown(seeded_db: Database, settings: Settings) -> None:
+    with seeded_db.session() as session:
+        number = compose_issue(session, meetings=[], issue_date=ISSUE_DATE).number
+    with seeded_db.session() as session:
+        issue = get_issue(session, number)
+        network = _organizations(seeded_db, "network")["network"]
+        text = _text(Renderer(sender=senders(settings)).render(issue, network, "en"))
+    assert "the hero of the Golgo 13 manga" in " ".join(text.split())
+    assert "*Golgo 13*" not in text
+
+
+@pytest.mark.parametrize(("slug", "language"), CASES)
+def test_every_issue_says_how_to_stop_it_in_both_parts(rendered: Rendered, slug: str, language: str) -> None:
+    rendition = rendered.renditions[(slug, language)]
+    sentence = (
+        "今後このメールマガジンの受信を希望されない場合は、次の「配信停止の手続き」からいつでも配信を停止できます。"
+        if language == "ja"
+        else "If you no longer wish to receive this newsletter, you can unsubscribe at any time "
+        'with the "Unsubscribe" link below.'
+    )
+    assert sentence in html.unescape(_html(rendition))
+    assert _flat(sentence) in _flat(_text(rendition))
+    text = _text(rendition)
+    assert text.index(sentence[:12]) < text.index(VALUES["unsubscribe_url"])

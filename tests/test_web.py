@@ -616,14 +616,79 @@ def test_the_archive_lists_sent_issues_newest_first_in_the_networks_rendition(si
     assert "/archive/3" not in index.text
     assert "第8回本会合" in index.text
     assert "Plenary" in english.text
+    assert " | " in english.text
+    assert "・" not in english.text.replace("中堅・中小企業", "")
     assert first.status_code == 200
-    assert "読者の皆様" in first.text
-    assert "中堅・中小企業海外安全対策ネットワーク" in first.text
-    assert "@@OUTREACH" not in first.text
-    assert "Dear readers" in first_en.text
+    assert (
+        "中堅・中小企業海外安全対策ネットワーク事務局（外務省領事局）より" in first.text
+    )  # the network's greeting
+    assert "第8回本会合" in first.text
+    assert "Plenary 8" in first_en.text
     assert draft.status_code == 404
     assert missing.status_code == 404
     assert "ページが見つかりません" in missing.text
+
+
+def test_an_archived_issue_is_a_page_of_the_site_with_a_way_back_and_no_mail_wording(site: Site) -> None:
+    _sent_issue(site)
+    with site.client() as client:
+        client.get("/")  # the first visit sets the CSRF cookie; the archive pages set none
+        pages = {"ja": client.get("/archive/1"), "en": client.get("/en/archive/1")}
+    for language, page in pages.items():
+        prefix = "" if language == "ja" else "/en"
+        assert page.status_code == 200
+        assert f'<html lang="{language}">' in page.text
+        assert '<header class="masthead">' in page.text
+        assert '<footer class="site-footer">' in page.text
+        assert f'href="{prefix}/archive"' in page.text
+        assert ("バックナンバーの一覧に戻る" if language == "ja" else "Back to all issues") in page.text
+        assert page.text.count("<h1>") == 1
+        assert page.headers["cache-control"] == "public, max-age=300"
+        assert "set-cookie" not in page.headers
+        for mail_wording in (
+            "このメールは",
+            "This email was sent to",
+            "配信設定の変更",
+            "@@OUTREACH",
+            "読者の皆様",
+        ):
+            assert mail_wording not in page.text, mail_wording
+        assert "<script" not in page.text
+
+
+def test_the_privacy_notice_in_both_languages_is_linked_from_the_form_that_marks_required_fields(
+    site: Site,
+) -> None:
+    with site.client() as client:
+        pages = {
+            language: client.get(f"{prefix}/privacy") for language, prefix in (("ja", ""), ("en", "/en"))
+        }
+        forms = {language: client.get(f"{prefix}/") for language, prefix in (("ja", ""), ("en", "/en"))}
+    words = {
+        "ja": ("個人情報の取扱い", "利用目的", "お預かりする情報", "保存期間", "配信の停止", "お問い合わせ"),
+        "en": (
+            "Privacy notice",
+            "Purpose of use",
+            "What we keep",
+            "How long we keep it",
+            "How to leave",
+            "Contact",
+        ),
+    }
+    for language, page in pages.items():
+        prefix = "" if language == "ja" else "/en"
+        assert page.status_code == 200
+        assert_ours(page, language=language)
+        for heading in words[language]:
+            assert heading in page.text, heading
+        assert "mailmag@example.jp" in page.text  # whom to ask
+        assert f'href="{prefix}/unsubscribe"' in page.text  # how to leave
+        form = forms[language].text
+        assert f'<a href="{prefix}/privacy">{words[language][0]}</a>' in form
+        required = "必須" if language == "ja" else "required"
+        label = "メールアドレス" if language == "ja" else "Email address"
+        assert f'<label for="email">{label} <span class="required">{required}</span></label>' in form
+        assert form.count('class="required"') == 1  # the address alone; the others say they are optional
 
 
 def test_unknown_pages_and_methods_get_our_error_pages(site: Site) -> None:

@@ -1,4 +1,5 @@
-"""The public pages: subscribe, confirm, preferences, unsubscribe (RFC 8058 one-click too), the archive."""
+"""The public pages: subscribe, confirm, preferences, unsubscribe (RFC 8058 one-click too), the privacy
+notice, the archive and its Atom feed."""
 
 from __future__ import annotations
 
@@ -94,7 +95,9 @@ class Site:
             ("/unsubscribe/{token}", self.unsubscribe_form, "GET"),
             ("/unsubscribe/{token}", self.one_click_unsubscribe, "POST"),
             ("/unsubscribe/{token}/confirm", self.unsubscribe, "POST"),
+            ("/privacy", self.privacy, "GET"),
             ("/archive", self.archive_index, "GET"),
+            ("/archive.atom", self.archive_feed, "GET"),
             ("/archive/{number}", self.archive_issue, "GET"),
         ]
         routes: list[BaseRoute] = []
@@ -264,7 +267,29 @@ class Site:
     async def archive_issue(self, request: Request) -> Response:
         number = _issue_number(request)
         try:
-            html = await run_in_threadpool(self.archive.html, number, language_of(request.url.path))
+            archived = await run_in_threadpool(self.archive.issue, number, language_of(request.url.path))
         except NotFound:
             raise PageError(404, "not_found") from None
-        return HTMLResponse(html, headers={"Cache-Control": "public, max-age=300"})
+        context = {**archived.view, "greeting": archived.greeting}
+        return _public(self.views.page(request, "web/archive_issue.html", context))
+
+    async def archive_feed(self, request: Request) -> Response:
+        language = language_of(request.url.path)
+        base_url = self.subscriptions.settings.base_url
+        atom = await run_in_threadpool(self.archive.feed, language, base_url=base_url)
+        return Response(atom, media_type="application/atom+xml; charset=utf-8", headers=_PUBLIC)
+
+    # About the site
+
+    async def privacy(self, request: Request) -> Response:
+        return self.views.page(request, "web/privacy.html")
+
+
+_PUBLIC = {"Cache-Control": "public, max-age=300"}
+
+
+def _public(response: Response) -> Response:
+    """A page the same for every reader may be cached, unless it sets a cookie (a first visit's CSRF key)."""
+    if "set-cookie" not in response.headers:
+        response.headers.update(_PUBLIC)
+    return response
