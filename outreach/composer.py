@@ -1,11 +1,16 @@
 """The composer: each claimed row's message, from renditions rendered once per (issue, organization,
-language) and the few personal parts stamped in per recipient (salutation, address, signed links), signed
-with DKIM when it is set up."""
+language, charset) and the few personal parts stamped in per recipient (salutation, address, signed links),
+signed with DKIM when it is set up.
+
+A reader's charset is their own preference, else their organization's, else the issue's: some companies' mail
+systems still need ISO-2022-JP. Compose checks the issue against it (`outreach.issues.rendition_charsets`).
+"""
 
 from __future__ import annotations
 
 __all__ = ["Built", "Composer", "salutation", "senders"]
 
+import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
@@ -13,16 +18,26 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
+from outreach import digest, issues
 from outreach.config import Settings
 from outreach.db import Database
 from outreach.dkim import DkimSigner
+from outreach.errors import InvalidInput
 from outreach.links import PersonalLinks
 from outreach.message import MessageFactory, Personal
 from outreach.models import Issue, IssueItem, Organization, utcnow
 from outreach.network import NETWORK_SLUG
 from outreach.outbox import Claimed
-from outreach.render import Renderer, Sender
+from outreach.render import Renderer, Rendition, Sender
 from outreach.verp import Verp
+
+log = logging.getLogger("outreach.worker")
+
+# The List-Id's descriptive name (RFC 2919), in the rendition's language.
+LIST_NAMES = {
+    "ja": "中堅・中小企業海外安全対策ネットワーク メールマガジン",
+    "en": "SME Overseas Safety Network Newsletter",
+}
 
 
 def salutation(language: str, *, company: str, name: str) -> str:
@@ -79,12 +94,13 @@ class Composer:
         self.dkim = DkimSigner.from_settings(settings)
         self._domain = settings.sender_address.rpartition("@")[2]
         self.verp = Verp(settings.secret_key, settings.verp_domain)
-        self._renditions: dict[tuple[int, int | None, str], _Rendition] = {}
+        self._renditions: dict[tuple[int, int | None, str, str], _Rendition] = {}
         self._organizations: dict[int, Organization] = {}
         self._issues: dict[int, Issue] = {}
+        self._carried: dict[int, frozenset[str]] = {}
 
     def build(self, row: Claimed, *, eight_bit: bool, message_id: str | None = None) -> Built:
-        rendition = self._rendition(row.issue_id, row.organization_id, row.language)
+        rendition = self._rendition(row)
         links = self.links.for_subscriber(row.subscriber_id, row.language)
         # The same on a resend, so that a reader's mail client can drop the second copy (outreach.verp).
         created = self._issue(row.issue_id).created_at.isoformat()
@@ -98,6 +114,8 @@ class Composer:
             unsubscribe_mailto=links.unsubscribe_mailto,
             preferences_url=links.preferences_url,
         )
+        # A DKIM signature must survive a hop without 8BITMIME: with DKIM, every part is 7bit.
+        eight_bit = eight_bit and self.dkim is None
         message = rendition.factory.build(personal, now=self.clock(), eight_bit=eight_bit)
         if self.dkim is not None:
             message = self.dkim.sign(message)
@@ -114,6 +132,7 @@ class Composer:
     def forget(self, issue_id: int) -> None:
         """Drop an issue's renditions (its send is over): a long-running worker does not grow."""
         self._issues.pop(issue_id, None)
+        self._carried.pop(issue_id, None)
         self._renditions = {key: value for key, value in self._renditions.items() if key[0] != issue_id}
 
     def _issue(self, issue_id: int) -> Issue:
@@ -125,22 +144,48 @@ class Composer:
                     .options(selectinload(Issue.items).selectinload(IssueItem.meeting))
                     .options(selectinload(Issue.items).selectinload(IssueItem.promotion))
                 ).one()
-                if not self._organizations:
-                    self._organizations = {org.id: org for org in session.scalars(select(Organization))}
+                # A shorter issue: what the previous sent issue carried goes in a compact list.
+                self._carried[issue_id] = digest.carried_before(session, self._issues[issue_id])
+                # Again for each issue: a worker that runs for days sees an organization's new charset.
+                self._organizations = {org.id: org for org in session.scalars(select(Organization))}
         return self._issues[issue_id]
 
-    def _rendition(self, issue_id: int, organization_id: int | None, language: str) -> _Rendition:
-        key = (issue_id, organization_id, language)
+    def _organization(self, organization_id: int | None) -> Organization:
+        """The row's organization; the network's own for a subscriber of none."""
+        if (found := self._organizations.get(organization_id or -1)) is not None:
+            return found
+        return next(org for org in self._organizations.values() if org.slug == NETWORK_SLUG)
+
+    def _rendition(self, row: Claimed) -> _Rendition:
+        issue = self._issue(row.issue_id)
+        organization = self._organization(row.organization_id)
+        charset = row.charset or organization.charset or issue.charset
+        key = (row.issue_id, row.organization_id, row.language, charset)
         if key not in self._renditions:
-            issue = self._issue(issue_id)
-            network = next(org for org in self._organizations.values() if org.slug == NETWORK_SLUG)
-            organization = self._organizations.get(organization_id or -1, network)
-            sender = self.renderer.sender[language]
+            sender = self.renderer.sender[row.language]
             factory = MessageFactory(
-                self.renderer.render(issue, organization, language),
+                self._render(issue, organization, row.language, charset),
                 sender_name=sender.name,
                 sender_address=sender.address,
                 list_id=self.settings.list_id,
+                list_name=LIST_NAMES[row.language],
+                # Mailbox providers' feedback loops count complaints per issue and rendition by it.
+                feedback_id=f"issue{issue.number}:{organization.slug}:{row.language}:outreach",
             )
             self._renditions[key] = _Rendition(factory, organization.slug, issue.number)
         return self._renditions[key]
+
+    def _render(self, issue: Issue, organization: Organization, language: str, charset: str) -> Rendition:
+        """The rendition in the readers' charset; in the issue's own where that one cannot carry it (a
+        preference set after compose checked the issue), as a name it cannot carry goes in UTF-8."""
+        carried = self._carried[issue.id]
+        if charset != issue.charset:
+            try:
+                with issues.in_charset(issue, charset):
+                    return self.renderer.render(issue, organization, language, carried=carried)
+            except InvalidInput as error:
+                where = f"issue No. {issue.number} for {organization.slug} ({language})"
+                log.warning(
+                    "%s goes in %s to readers who prefer %s: %s", where, issue.charset, charset, error
+                )
+        return self.renderer.render(issue, organization, language, carried=carried)

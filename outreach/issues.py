@@ -7,11 +7,13 @@ from __future__ import annotations
 
 __all__ = [
     "CHARSETS",
+    "charset_substitutions",
     "check_issue_charset",
     "compose_issue",
     "delete_draft",
     "edit_draft",
     "get_issue",
+    "in_charset",
     "issue_for_meeting",
     "issue_texts",
     "issue_topics",
@@ -19,19 +21,34 @@ __all__ = [
     "jst_today",
     "meeting_texts",
     "next_issue_number",
+    "rendition_charsets",
+    "substituted_texts",
     "uncarried_texts",
 ]
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import func, select
+from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session, selectinload
 
+from outreach import jis
 from outreach.content import MEETING_KINDS, promotions_active_on
 from outreach.errors import InvalidInput, NotFound
-from outreach.models import Issue, IssueItem, IssueStatus, Meeting, Organization, Promotion, Topic
+from outreach.models import (
+    Issue,
+    IssueItem,
+    IssueStatus,
+    Meeting,
+    Organization,
+    Promotion,
+    Subscriber,
+    SubscriberStatus,
+    Topic,
+)
+from outreach.network import NETWORK_SLUG
 from outreach.render import Uncarried, charset_refusal, uncarried
 
 CHARSETS = ("utf-8", "iso-2022-jp")
@@ -261,19 +278,92 @@ def uncarried_texts(texts: Iterable[Text], charset: str) -> list[Uncarried]:
     ]
 
 
-def check_issue_charset(session: Session, issue: Issue) -> None:
-    """Refuse an issue any text of which its charset cannot carry, naming every character and where it is.
+def substituted_texts(texts: Iterable[Text], charset: str) -> list[jis.Substituted]:
+    """Each text in which the charset's substitutions replace characters (～ → 〜), with what they replace."""
+    found = []
+    for where, text in texts:
+        _, substitutions = jis.substitute(text, charset)
+        if substitutions:
+            found.append(jis.Substituted(where, substitutions))
+    return found
 
-    Without this an ISO-2022-JP issue would be accepted and then fail to build every message at send time.
+
+def _organizations(session: Session) -> list[Organization]:
+    return list(session.scalars(select(Organization).order_by(Organization.position)))
+
+
+def _preferring(session: Session, charset: str) -> list[Organization]:
+    """The organizations whose renditions go out in `charset` as a preference: those that prefer it, and
+    those of the active subscribers who do (the network's own for a subscriber of no organization)."""
+    readers = select(Subscriber.organization_id).where(
+        Subscriber.status == SubscriberStatus.ACTIVE, Subscriber.charset == charset
+    )
+    of_readers = set(session.scalars(readers.distinct()))
+    chosen = or_(Organization.charset == charset, Organization.id.in_(of_readers - {None}))
+    if None in of_readers:
+        chosen = or_(chosen, Organization.slug == NETWORK_SLUG)
+    return list(session.scalars(select(Organization).where(chosen).order_by(Organization.position)))
+
+
+def rendition_charsets(session: Session, issue: Issue) -> list[tuple[str, list[Organization]]]:
+    """Each charset but UTF-8 that the issue's renditions go out in, with the organizations whose do: the
+    issue's own for every organization, and ISO-2022-JP wherever a reader prefers it (even in a UTF-8 issue).
     """
-    if issue.charset == "utf-8":
-        return
     # No autoflush: an edited draft must not be written before it has passed the check.
     with session.no_autoflush:
-        organizations = session.scalars(select(Organization).order_by(Organization.position)).all()
-    problems = uncarried_texts(issue_texts(issue, organizations), issue.charset)
-    if problems:
-        raise charset_refusal(problems, issue.charset)
+        found = [(issue.charset, _organizations(session))] if issue.charset != "utf-8" else []
+        for charset in CHARSETS:
+            if charset not in ("utf-8", issue.charset) and (organizations := _preferring(session, charset)):
+                found.append((charset, organizations))
+    return found
+
+
+def _preferred(issue: Issue, charset: str, organizations: Sequence[Organization]) -> str:
+    """How a refusal names a charset: the issue's own plainly, a preferred one with whose preference it is."""
+    if charset == issue.charset:
+        return ""
+    slugs = ", ".join(organization.slug for organization in organizations[:5])
+    return f"{charset} (which readers of {slugs}{', …' if len(organizations) > 5 else ''} prefer)"
+
+
+def check_issue_charset(session: Session, issue: Issue) -> None:
+    """Refuse an issue any text of which a charset its renditions go out in cannot carry, even after its
+    substitutions (see `outreach.jis`), naming every character and where it is.
+
+    Without this an ISO-2022-JP issue, or one with readers who prefer ISO-2022-JP, would be accepted and then
+    fail to build their messages at send time.
+    """
+    for charset, organizations in rendition_charsets(session, issue):
+        problems = uncarried_texts(issue_texts(issue, organizations), charset)
+        if problems:
+            raise charset_refusal(problems, charset, carrier=_preferred(issue, charset, organizations))
+
+
+def charset_substitutions(session: Session, issue: Issue) -> list[jis.Substituted]:
+    """What the charsets of the issue's renditions replace in its texts, and where: for staff to read after
+    compose or edit. Empty when they all go in UTF-8. The templates' own text and the sender's details are
+    the project's and need none.
+    """
+    found = []
+    for charset, organizations in rendition_charsets(session, issue):
+        whose = "" if charset == issue.charset else f", for readers who prefer {charset}"
+        changed = substituted_texts(issue_texts(issue, organizations), charset)
+        found += [jis.Substituted(each.where + whose, each.substitutions) for each in changed]
+    return found
+
+
+@contextmanager
+def in_charset(issue: Issue, charset: str) -> Iterator[Issue]:
+    """The issue lent another charset while it is rendered for the readers who prefer that one, then given
+    its own back. Never written: the caller lets nothing flush meanwhile (a detached issue, or no_autoflush).
+    """
+    # `Renderer.render` renders in the issue's charset; a charset argument of its own would make this moot.
+    own = issue.charset
+    issue.charset = charset
+    try:
+        yield issue
+    finally:
+        issue.charset = own
 
 
 def issues_carrying(session: Session, meeting: Meeting) -> list[Issue]:

@@ -144,6 +144,7 @@ class Organization(Base):
     contact_ja: Mapped[str] = mapped_column(Text)
     contact_en: Mapped[str] = mapped_column(Text)
     position: Mapped[int] = mapped_column(Integer)
+    charset: Mapped[str | None] = mapped_column(String(20))  # its companies' preference; None = the issue's
 
 
 class Meeting(Base):
@@ -204,6 +205,10 @@ class Issue(Base):
     sent_at: Mapped[datetime | None]
     scheduled_at: Mapped[datetime | None]
     pause_reason: Mapped[str | None] = mapped_column(Text)
+    # 起案 → 決裁 as audit actors ("staff:a@example.jp", "cli:<user>", "scheduler"): usecases.approval
+    composed_by: Mapped[str | None] = mapped_column(String(200))
+    approved_by: Mapped[str | None] = mapped_column(String(200))
+    approved_at: Mapped[datetime | None]
 
     items: Mapped[list[IssueItem]] = relationship(
         back_populates="issue", order_by="IssueItem.position", cascade="all, delete-orphan"
@@ -246,6 +251,7 @@ class Subscriber(Base):
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
     confirmed_at: Mapped[datetime | None]
     unsubscribed_at: Mapped[datetime | None]
+    charset: Mapped[str | None] = mapped_column(String(20))  # their preference; None = their organization's
 
     organization: Mapped[Organization | None] = relationship()
     topics: Mapped[list[SubscriberTopic]] = relationship(cascade="all, delete-orphan")

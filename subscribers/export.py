@@ -15,9 +15,31 @@ from sqlalchemy.orm import Session, selectinload
 from outreach.models import Organization, Subscriber, SubscriberStatus, Topic
 from subscribers.roster import guard_formula
 
+# The import reads the email, company, name and charset columns back; the charset is last, so that the
+# columns that came before it keep their places.
 HEADERS = {
-    "ja": ("メールアドレス", "会社名", "氏名", "言語", "状態", "受け取る内容", "同意の経路", "確認日時"),
-    "en": ("email", "company", "name", "language", "status", "topics", "consent source", "confirmed at"),
+    "ja": (
+        "メールアドレス",
+        "会社名",
+        "氏名",
+        "言語",
+        "状態",
+        "受け取る内容",
+        "同意の経路",
+        "確認日時",
+        "文字コード",
+    ),
+    "en": (
+        "email",
+        "company",
+        "name",
+        "language",
+        "status",
+        "topics",
+        "consent source",
+        "confirmed at",
+        "charset",
+    ),
 }
 _LANGUAGES = {"ja": {"ja": "日本語", "en": "英語"}, "en": {"ja": "Japanese", "en": "English"}}
 _STATUSES = {
@@ -83,6 +105,7 @@ def export_roster(
                 _topics(subscriber, language),
                 _SOURCES[language].get(subscriber.consent_source, subscriber.consent_source),
                 confirmed.astimezone(_JST).strftime("%Y-%m-%d %H:%M JST") if confirmed else "",
+                subscriber.charset or "",  # empty: no preference (their organization's, else the issue's)
             ]
         )
         count += 1

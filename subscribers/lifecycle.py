@@ -48,7 +48,7 @@ from outreach.outbox import cancel_subscriber_rows
 from subscribers.addresses import normalize_address
 from subscribers.consent import ConsentSource, Origin, record
 from subscribers.directory import organization_or_none
-from subscribers.roster import RosterRow, clean_text
+from subscribers.roster import ImportConsent, RosterRow, clean_text
 from subscribers.tokens import InvalidToken
 
 DEFAULT_PENDING_LIFETIME = timedelta(days=7)
@@ -329,13 +329,6 @@ def purge_expired(
     return [subscriber.email for subscriber in expired]
 
 
-class ImportConsent(enum.StrEnum):
-    """How an association stands behind the addresses on its roster."""
-
-    VOUCHED = "vouched"  # the association has their consent: active at once, recorded as source `import`
-    CONFIRM = "confirm"  # it does not: pending, and each gets a confirmation mail
-
-
 @dataclass(frozen=True)
 class ImportReport:
     added: int
@@ -357,7 +350,8 @@ def import_roster(
     consent: ImportConsent,
     now: datetime,
 ) -> ImportReport:
-    """Add a roster's addresses; active, unsubscribed and bounced addresses are left exactly as they are."""
+    """Add a roster's addresses; active, unsubscribed and bounced addresses are left exactly as they are, but
+    for a charset the roster gives (what their mail system needs: an empty cell keeps theirs)."""
     rows = list(rows)
     slug = organization.slug if organization else None
     preferences = Preferences(organization=slug, language=language)
@@ -395,5 +389,6 @@ def import_roster(
                 to_confirm.append(
                     Details(row.email, subscriber.company, subscriber.name, _preferences_of(subscriber))
                 )
+        subscriber.charset = row.charset or subscriber.charset
     session.flush()
     return ImportReport(added, len(rows) - added, activated, to_confirm)

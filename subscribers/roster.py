@@ -1,10 +1,12 @@
-"""Parsing the roster CSV that an association sends: bytes in, checked rows out, no database."""
+"""Parsing the roster CSV that an association sends: bytes in, checked rows out, no database; and how the
+association stands behind its addresses (`ImportConsent`)."""
 
 from __future__ import annotations
 
 __all__ = [
     "COLUMN_NAMES",
     "MAX_TEXT_LENGTH",
+    "ImportConsent",
     "RosterRow",
     "clean_text",
     "guard_formula",
@@ -13,6 +15,7 @@ __all__ = [
 ]
 
 import csv
+import enum
 import io
 import re
 import unicodedata
@@ -21,6 +24,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 from outreach.errors import RosterError, RosterProblem
+from outreach.issues import CHARSETS
 from subscribers.addresses import InvalidAddress, normalize_address
 
 # Header names accepted for each field, compared after NFKC, stripping and casefolding.
@@ -28,6 +32,7 @@ COLUMN_NAMES: dict[str, tuple[str, ...]] = {
     "email": ("email", "e-mail", "mail", "メールアドレス", "メール"),
     "company": ("company", "会社名", "企業名", "社名"),
     "name": ("name", "氏名", "担当者名", "名前"),
+    "charset": ("charset", "文字コード", "文字セット"),
 }
 _FIELD_BY_HEADER = {header: name for name, headers in COLUMN_NAMES.items() for header in headers}
 
@@ -50,6 +55,13 @@ _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 _WHITESPACE_RUN = re.compile(r"\s+")
 
 
+class ImportConsent(enum.StrEnum):
+    """How an association stands behind the addresses on its roster."""
+
+    VOUCHED = "vouched"  # the association has their consent: active at once, recorded as source `import`
+    CONFIRM = "confirm"  # it does not: pending, and each gets a confirmation mail
+
+
 @dataclass(frozen=True)
 class RosterRow:
     """One subscriber in a roster; `line` is the 1-based line of the file where the row starts."""
@@ -58,6 +70,7 @@ class RosterRow:
     email: str
     company: str
     name: str
+    charset: str | None = None  # the charset their mail system needs; None: no preference (an empty cell)
 
 
 @dataclass(frozen=True)
@@ -65,6 +78,7 @@ class _Columns:
     email: int
     company: int | None
     name: int | None
+    charset: int | None = None
 
 
 class _UnreadableCsv(Exception):
@@ -86,8 +100,10 @@ class _RowChecker:
         email = self._email(line, unguard_formula(_cell(cells, self.columns.email)))
         company = self._text(line, unguard_formula(_cell(cells, self.columns.company)), what="company")
         name = self._text(line, unguard_formula(_cell(cells, self.columns.name)), what="name")
-        if email is not None and company is not None and name is not None:
-            self.rows.append(RosterRow(line=line, email=email, company=company, name=name))
+        charset = self._charset(line, _cell(cells, self.columns.charset))
+        if email is not None and company is not None and name is not None and charset is not None:
+            row = RosterRow(line=line, email=email, company=company, name=name, charset=charset or None)
+            self.rows.append(row)
 
     def _email(self, line: int, raw: str) -> str | None:
         if not raw.strip():
@@ -111,6 +127,15 @@ class _RowChecker:
             self.problems.append(RosterProblem(line, message))
             return None
         return text
+
+    def _charset(self, line: int, raw: str) -> str | None:
+        """One of CHARSETS, or "" for an empty cell; None, with the problem noted, for anything else."""
+        charset = _header_key(raw)
+        if charset and charset not in CHARSETS:
+            message = f"the charset must be {' or '.join(CHARSETS)}, or empty for no preference; got {raw!r}"
+            self.problems.append(RosterProblem(line, message))
+            return None
+        return charset
 
 
 def parse_roster(data: bytes, *, max_rows: int = 100_000) -> list[RosterRow]:
@@ -330,6 +355,7 @@ def _find_columns(header: list[str], *, line: int) -> _Columns:
         email=indexes["email"][0],
         company=indexes.get("company", [None])[0],
         name=indexes.get("name", [None])[0],
+        charset=indexes.get("charset", [None])[0],
     )
 
 

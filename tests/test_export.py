@@ -57,12 +57,12 @@ def test_an_export_is_utf8_with_bom_and_crlf_and_reads_back_as_a_roster(
     data = (tmp_path / "jetro.csv").read_bytes()
     assert data.startswith(b"\xef\xbb\xbf")
     lines = data[3:].decode("utf-8").split("\r\n")
-    assert lines[0] == "メールアドレス,会社名,氏名,言語,状態,受け取る内容,同意の経路,確認日時"
+    assert lines[0] == "メールアドレス,会社名,氏名,言語,状態,受け取る内容,同意の経路,確認日時,文字コード"
     assert lines[1].startswith("a.active@example.jp,\"'=HYPERLINK(")  # made plain text for Excel
     assert lines[2].startswith(
         "b.active@example.jp,株式会社ベータ,,日本語,配信中,会合結果・安全対策ツール,事務局,"
     )
-    assert lines[2].endswith(" JST")
+    assert lines[2].endswith(" JST,")  # and no charset of their own
     assert lines[3] == ""
     assert [row.email for row in parse_roster(data)] == ["a.active@example.jp", "b.active@example.jp"]
 
@@ -73,7 +73,9 @@ def test_all_states_english_headers_and_the_networks_own_roster(roster: Database
 
     assert everyone.exit_code == 0
     text = everyone.stdout_bytes.decode("utf-8-sig")
-    assert text.splitlines()[0] == "email,company,name,language,status,topics,consent source,confirmed at"
+    assert text.splitlines()[0] == (
+        "email,company,name,language,status,topics,consent source,confirmed at,charset"
+    )
     assert "c.gone@example.jp,シー商事,,Japanese,unsubscribed,all,staff," in text
     assert "other@example.jp" not in text
     assert network.stdout_bytes.decode("utf-8-sig").splitlines()[1].startswith("nobody@example.jp,")
@@ -180,6 +182,54 @@ def test_an_exported_roster_imported_again_adds_nothing_though_cells_were_guarde
     assert snapshot(roster) == before
 
 
+def test_an_imported_charset_is_stored_exported_and_read_back(roster: Database, tmp_path: Path) -> None:
+    path = _write(
+        tmp_path,
+        "email,company,charset\r\n"
+        "new@example.jp,新社,ISO-2022-JP\r\n"  # a new address: stored
+        "b.active@example.jp,株式会社ベータ,iso-2022-jp\r\n"  # a known one: its preference changes
+        "a.active@example.jp,,\r\n",  # an empty cell: a known address keeps what it has
+    )
+    with roster.session() as session:
+        alpha = session.scalars(select(Subscriber).where(Subscriber.email == "a.active@example.jp")).one()
+        alpha.charset = "utf-8"
+
+    result = run("subscribers", "import", path, "--org", "jetro", "--consent", "vouched")
+
+    assert result.exit_code == 0, result.output
+    assert "added 1, 2 already subscribed" in result.output
+    with roster.session() as session:
+        charsets = dict(session.execute(select(Subscriber.email, Subscriber.charset)).all())
+    assert (charsets["new@example.jp"], charsets["b.active@example.jp"]) == ("iso-2022-jp", "iso-2022-jp")
+    assert (charsets["a.active@example.jp"], charsets["other@example.jp"]) == ("utf-8", None)
+
+    assert run("subscribers", "export", "--org", "jetro", "--lang", "en", "--out", "jetro.csv").exit_code == 0
+    data = (tmp_path / "jetro.csv").read_bytes()
+    lines = data.decode("utf-8-sig").splitlines()
+    assert lines[0].endswith(",charset")
+    assert [line.rpartition(",")[2] for line in lines[1:]] == ["utf-8", "iso-2022-jp", "iso-2022-jp"]
+    assert [(row.email, row.charset) for row in parse_roster(data)] == [
+        ("a.active@example.jp", "utf-8"),
+        ("b.active@example.jp", "iso-2022-jp"),
+        ("new@example.jp", "iso-2022-jp"),
+    ]
+
+
+def test_a_roster_with_a_bad_charset_is_refused_with_its_line_and_changes_nothing(
+    roster: Database, tmp_path: Path
+) -> None:
+    path = _write(tmp_path, "email,文字コード\r\nnew@example.jp,\r\nnext@example.jp,JIS\r\n")
+    before = snapshot(roster)
+
+    result = CliRunner().invoke(
+        cli, ["subscribers", "import", path, "--org", "jetro", "--consent", "vouched"]
+    )
+
+    assert result.exit_code == 2
+    assert "line 3: the charset must be utf-8 or iso-2022-jp" in result.output
+    assert snapshot(roster) == before
+
+
 def _usable(local_part: str) -> bool:
     try:
         normalize_address(f"{local_part}@example.jp")
@@ -199,22 +249,29 @@ _TEXTS = st.one_of(
     ),
 )
 
+_CHARSETS = st.sampled_from([None, "utf-8", "iso-2022-jp"])
+
 
 @settings(max_examples=75, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(
-    people=st.lists(st.tuples(_LOCAL_PARTS, _TEXTS, _TEXTS), max_size=6, unique_by=lambda person: person[0])
+    people=st.lists(
+        st.tuples(_LOCAL_PARTS, _TEXTS, _TEXTS, _CHARSETS), max_size=6, unique_by=lambda person: person[0]
+    )
 )
-def test_export_then_import_gives_the_same_rows(db: Database, people: list[tuple[str, str, str]]) -> None:
+def test_export_then_import_gives_the_same_rows(
+    db: Database, people: list[tuple[str, str, str, str | None]]
+) -> None:
     """Any subscribers staff can add, exported and read back as a roster, are the same rows."""
     out = io.StringIO(newline="")
     with db.session(dry_run=True) as session:
-        added = [
-            add_subscriber(session, f"{local_part}@example.jp", company=company, name=name)
-            for local_part, company, name in people
-        ]
-        expected = sorted((subscriber.email, subscriber.company, subscriber.name) for subscriber in added)
+        added = []
+        for local_part, company, name, charset in people:
+            subscriber = add_subscriber(session, f"{local_part}@example.jp", company=company, name=name)
+            subscriber.charset = charset
+            added.append(subscriber)
+        expected = sorted((each.email, each.company, each.name, each.charset) for each in added)
         assert export_roster(session, out, organization=None) == len(people)
 
     rows = parse_roster(out.getvalue().encode("utf-8-sig"))
 
-    assert sorted((row.email, row.company, row.name) for row in rows) == expected
+    assert sorted((row.email, row.company, row.name, row.charset) for row in rows) == expected

@@ -130,7 +130,7 @@ def test_a_subject_of_exactly_200_characters_is_accepted(seeded_db: Database) ->
     assert issue.subject_ja == "あ" * 200
 
 
-@pytest.mark.parametrize(("char", "code"), [("①", "U+2460"), ("髙", "U+9AD9"), ("～", "U+FF5E")])
+@pytest.mark.parametrize(("char", "code"), [("彅", "U+5F45"), ("鷗", "U+9DD7"), ("丂", "U+4E02")])
 def test_iso_2022_jp_refuses_characters_it_cannot_carry(seeded_db: Database, char: str, code: str) -> None:
     before = snapshot(seeded_db)
     with pytest.raises(InvalidInput, match="iso-2022-jp") as caught, seeded_db.session() as session:
@@ -157,14 +157,14 @@ def test_iso_2022_jp_accepts_what_it_can_carry(seeded_db: Database) -> None:
 
 def test_utf8_accepts_any_character(seeded_db: Database) -> None:
     with seeded_db.session() as session:
-        issue = compose_issue(session, meetings=[], issue_date=ISSUE_DATE, subject_ja="①髙橋様～")
-    assert issue.subject_ja == "①髙橋様～"
+        issue = compose_issue(session, meetings=[], issue_date=ISSUE_DATE, subject_ja="彅鷗橋様丂")
+    assert issue.subject_ja == "彅鷗橋様丂"
 
 
 def test_iso_2022_jp_checks_the_english_subject_too(seeded_db: Database) -> None:
     with pytest.raises(InvalidInput, match="iso-2022-jp"), seeded_db.session() as session:
         compose_issue(
-            session, meetings=[], issue_date=ISSUE_DATE, subject_en="Café news ①", charset="iso-2022-jp"
+            session, meetings=[], issue_date=ISSUE_DATE, subject_en="Café news 彅", charset="iso-2022-jp"
         )
 
 
@@ -199,10 +199,10 @@ def test_issue_for_meeting_is_the_newest_carrying_it(seeded_db: Database) -> Non
 
 def test_compose_issue_checks_every_text_not_only_the_subjects(seeded_db: Database) -> None:
     with seeded_db.session() as session:
-        _meeting(session, "secretariat:5").opened_by_ja = "髙橋幹事"
+        _meeting(session, "secretariat:5").opened_by_ja = "鷗橋幹事"
     before = snapshot(seeded_db)
 
-    refused = r"髙 \(U\+9AD9\) in who opened secretariat:5 \(ja\)"
+    refused = r"鷗 \(U\+9DD7\) in who opened secretariat:5 \(ja\)"
     with pytest.raises(InvalidInput, match=refused), seeded_db.session() as session:
         compose_issue(session, meetings=[_meeting(session, "secretariat:5")], charset="iso-2022-jp")
 

@@ -365,3 +365,26 @@ def test_a_field_over_the_csv_size_limit_is_a_problem() -> None:
     text = f"email,company\r\na@example.jp,A\r\nbad,B\r\nb@example.jp,{'x' * 200_000}\r\n"
     problems = problems_of(text.encode())
     assert [problem.line for problem in problems] == [3, 4]
+
+
+def test_a_charset_column_is_read_in_any_case_and_width_and_empty_means_no_preference() -> None:
+    text = (
+        "メールアドレス,文字コード\r\n"
+        "a@example.jp,ISO-2022-JP\r\n"
+        "b@example.jp,\r\n"
+        "c@example.jp, ｕｔｆ－８ \r\n"  # as typed with the IME on: full width, and a space or two
+    )
+    assert parse_roster(text.encode("cp932")) == [
+        RosterRow(line=2, email="a@example.jp", company="", name="", charset="iso-2022-jp"),
+        RosterRow(line=3, email="b@example.jp", company="", name="", charset=None),
+        RosterRow(line=4, email="c@example.jp", company="", name="", charset="utf-8"),
+    ]
+
+
+def test_a_charset_that_is_neither_is_a_problem_of_its_line() -> None:
+    text = "email,charset\r\na@example.jp,iso-2022-jp\r\nb@example.jp,Shift_JIS\r\nc@example.jp,utf8\r\n"
+    problems = problems_of(text.encode())
+    assert [problem.line for problem in problems] == [3, 4]
+    assert problems[0].message == (
+        "the charset must be utf-8 or iso-2022-jp, or empty for no preference; got 'Shift_JIS'"
+    )

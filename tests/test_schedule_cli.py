@@ -207,13 +207,13 @@ def test_publish_refuses_bad_input_and_changes_nothing(
 def test_publish_in_iso_2022_jp_refuses_a_summary_it_cannot_carry_then_publishes_one_it_can(
     ready: Database, tmp_path: Path
 ) -> None:
-    (tmp_path / "circled.md").write_text("①安全対策セミナーの拡充が報告されました。", encoding="utf-8")
+    (tmp_path / "circled.md").write_text("彅安全対策セミナーの拡充が報告されました。", encoding="utf-8")
     before = snapshot(ready)
 
     refused = run("meeting", "publish", "plenary:9", "--summary", "circled.md", "--charset", "iso-2022-jp")
 
     assert refused.exit_code == 2
-    assert "① (U+2460) in the Japanese summary of plenary:9" in refused.output
+    assert "彅 (U+5F45) in the Japanese summary of plenary:9" in refused.output
     assert snapshot(ready) == before
     assert not (tmp_path / "var" / "preview").exists()
 

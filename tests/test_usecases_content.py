@@ -140,10 +140,10 @@ def test_an_edit_that_an_unsent_iso_2022_jp_draft_cannot_carry_is_refused(seeded
     before = snapshot(seeded_db)
 
     with pytest.raises(InvalidInput) as caught:
-        _edit(seeded_db, "plenary:8", summary_ja="参加企業（㈱を含む）が報告しました。")
+        _edit(seeded_db, "plenary:8", summary_ja="参加企業（𥔎を含む）が報告しました。")
 
     assert str(caught.value) == (
-        "㈱ (U+3231) in the Japanese summary of plenary:8: "
+        "𥔎 (U+2550E) in the Japanese summary of plenary:8: "
         "issue No. 1 (iso-2022-jp) cannot carry them; use utf-8 or replace them"
     )
     assert snapshot(seeded_db) == before
@@ -155,19 +155,19 @@ def test_a_link_title_is_checked_too_and_every_unsent_issue_is_named(seeded_db: 
     _compose_with(seeded_db, "plenary:8", "iso-2022-jp")
 
     with pytest.raises(InvalidInput) as caught:
-        _edit(seeded_db, "plenary:8", links=[Link("資料①", "Slides", "https://example.jp/")])
+        _edit(seeded_db, "plenary:8", links=[Link("資料彅", "Slides", "https://example.jp/")])
 
-    assert "① (U+2460) in the title of link 1 of plenary:8 (ja)" in str(caught.value)
+    assert "彅 (U+5F45) in the title of link 1 of plenary:8 (ja)" in str(caught.value)
     assert "issues No. 1 and No. 3 (iso-2022-jp) cannot carry them" in str(caught.value)
 
 
 def test_the_same_edit_is_accepted_when_the_draft_is_utf8(seeded_db: Database) -> None:
     _compose_with(seeded_db, "plenary:8", "utf-8")
 
-    warnings = _edit(seeded_db, "plenary:8", summary_ja="参加企業（㈱を含む）が報告しました。")
+    warnings = _edit(seeded_db, "plenary:8", summary_ja="参加企業（𥔎を含む）が報告しました。")
 
     assert warnings == ["issue No. 1 (draft) carries plenary:8: preview it again"]
-    assert "㈱" in _stored(seeded_db, "plenary:8").summary_ja
+    assert "𥔎" in _stored(seeded_db, "plenary:8").summary_ja
 
 
 def test_a_sent_iso_2022_jp_issue_does_not_stop_an_edit_but_is_named(seeded_db: Database) -> None:
@@ -177,7 +177,7 @@ def test_a_sent_iso_2022_jp_issue_does_not_stop_an_edit_but_is_named(seeded_db: 
         states.start(issue, now=NOW)
         states.finish(issue, now=NOW)
 
-    warnings = _edit(seeded_db, "plenary:8", summary_ja="㈱の報告")
+    warnings = _edit(seeded_db, "plenary:8", summary_ja="𥔎の報告")
 
     assert warnings == ["plenary:8 went out in issue No. 1: its recipients keep the text they got"]
     with seeded_db.session() as session:
@@ -196,7 +196,7 @@ def test_cli_meeting_edit_reads_files_and_refuses_what_an_iso_draft_cannot_carry
 ) -> None:
     assert _run("seed").exit_code == 0
     (tmp_path / "en.md").write_text("The 8th plenary, edited.", encoding="utf-8")
-    (tmp_path / "ja.md").write_text("第8回本会合①", encoding="utf-8")
+    (tmp_path / "ja.md").write_text("第8回本会合彅", encoding="utf-8")
 
     edited = _run(
         "meeting", "edit", "plenary:8", "--date", "2024-01-31", "--summary-en", "en.md", "--no-links"
@@ -210,6 +210,6 @@ def test_cli_meeting_edit_reads_files_and_refuses_what_an_iso_draft_cannot_carry
     before = snapshot(db)
     refused = _run("meeting", "edit", "plenary:8", "--summary", "ja.md")
     assert refused.exit_code == 2
-    assert "① (U+2460) in the Japanese summary of plenary:8" in refused.output
+    assert "彅 (U+5F45) in the Japanese summary of plenary:8" in refused.output
     assert snapshot(db) == before
     assert _run("meeting", "edit", "plenary:8", "--link", "x|https://a.example", "--no-links").exit_code == 2

@@ -211,22 +211,22 @@ def test_deleting_an_older_draft_leaves_a_gap_that_it_names(seeded_db: Database)
 
 
 def test_a_circled_digit_in_a_summary_is_refused_at_compose_naming_it_and_where(seeded_db: Database) -> None:
-    _add_meeting(seeded_db, "plenary:9", "議題①：安全対策の共有")
+    _add_meeting(seeded_db, "plenary:9", "議題彅：安全対策の共有")
     before = snapshot(seeded_db)
 
     with pytest.raises(InvalidInput) as caught:
         _compose(seeded_db, "plenary:9", charset=ISO)
 
     message = str(caught.value)
-    assert "① (U+2460) in the Japanese summary of plenary:9" in message
-    assert "① (U+2460) in the English summary of plenary:9" in message  # it fell back to the Japanese
+    assert "彅 (U+5F45) in the Japanese summary of plenary:9" in message
+    assert "彅 (U+5F45) in the English summary of plenary:9" in message  # it fell back to the Japanese
     assert message.endswith("iso-2022-jp cannot carry them; use utf-8 or replace them")
     assert "\n" not in message
     assert snapshot(seeded_db) == before
 
 
 def test_the_same_issue_in_utf8_is_accepted(seeded_db: Database) -> None:
-    _add_meeting(seeded_db, "plenary:9", "議題①：安全対策の共有")
+    _add_meeting(seeded_db, "plenary:9", "議題彅：安全対策の共有")
 
     composed = _compose(seeded_db, "plenary:9")
 
@@ -235,14 +235,14 @@ def test_the_same_issue_in_utf8_is_accepted(seeded_db: Database) -> None:
 
 
 def test_one_message_lists_every_place_meetings_promotions_and_organizations(seeded_db: Database) -> None:
-    _add_meeting(seeded_db, "plenary:9", "議題①")
+    _add_meeting(seeded_db, "plenary:9", "議題彅")
     with seeded_db.session() as session:
         jetro = session.scalar(select(Organization).where(Organization.slug == "jetro"))
         assert jetro is not None
-        jetro.greeting_ja = "㈱各社の皆様へ"
+        jetro.greeting_ja = "𥔎各社の皆様へ"
         tabireg = session.scalar(select(Promotion).where(Promotion.slug == "tabireg"))
         assert tabireg is not None
-        tabireg.body_en = "Register ～ before you go"
+        tabireg.body_en = "Register 丂 before you go"
     before = snapshot(seeded_db)
 
     with pytest.raises(InvalidInput) as caught:
@@ -251,28 +251,28 @@ def test_one_message_lists_every_place_meetings_promotions_and_organizations(see
     message = str(caught.value)
     for place in (
         "é (U+00E9) in the English subject",
-        "① (U+2460) in the Japanese summary of plenary:9",
-        "～ (U+FF5E) in the body of promotion tabireg (en)",
-        "㈱ (U+3231) in the greeting of jetro (ja)",
+        "彅 (U+5F45) in the Japanese summary of plenary:9",
+        "丂 (U+4E02) in the body of promotion tabireg (en)",
+        "𥔎 (U+2550E) in the greeting of jetro (ja)",
     ):
         assert place in message
     assert snapshot(seeded_db) == before
 
 
 def test_a_link_title_is_checked_in_both_languages(seeded_db: Database) -> None:
-    links = [{"title_ja": "資料", "title_en": "Slides ②", "url": "https://example.jp/"}]
+    links = [{"title_ja": "資料", "title_en": "Slides 丂", "url": "https://example.jp/"}]
     _add_meeting(seeded_db, "plenary:9", "本文", summary_en="text", links=links)
 
-    with pytest.raises(InvalidInput, match=r"② \(U\+2461\) in the title of link 1 of plenary:9 \(en\)"):
+    with pytest.raises(InvalidInput, match=r"丂 \(U\+4E02\) in the title of link 1 of plenary:9 \(en\)"):
         _compose(seeded_db, "plenary:9", charset=ISO)
 
 
 def test_changing_a_draft_to_iso_2022_jp_checks_every_text(seeded_db: Database) -> None:
-    _add_meeting(seeded_db, "plenary:9", "議題①")
+    _add_meeting(seeded_db, "plenary:9", "議題彅")
     _compose(seeded_db, "plenary:9")
     before = snapshot(seeded_db)
 
-    refused = r"① \(U\+2460\) in the Japanese summary of plenary:9"
+    refused = r"彅 \(U\+5F45\) in the Japanese summary of plenary:9"
     with pytest.raises(InvalidInput, match=refused), seeded_db.session() as session:
         drafts.edit(session, 1, drafts.DraftChanges(charset=ISO, subject_en="New subject"))
 
@@ -280,11 +280,11 @@ def test_changing_a_draft_to_iso_2022_jp_checks_every_text(seeded_db: Database) 
 
 
 def test_adding_a_meeting_to_an_iso_2022_jp_draft_checks_it(seeded_db: Database) -> None:
-    _add_meeting(seeded_db, "plenary:9", "髙橋委員が報告")
+    _add_meeting(seeded_db, "plenary:9", "鷗橋委員が報告")
     _compose(seeded_db, "plenary:8", charset=ISO)
     before = snapshot(seeded_db)
 
-    refused = r"髙 \(U\+9AD9\) in the Japanese summary of plenary:9"
+    refused = r"鷗 \(U\+9DD7\) in the Japanese summary of plenary:9"
     with pytest.raises(InvalidInput, match=refused), seeded_db.session() as session:
         drafts.edit(session, 1, drafts.DraftChanges(meetings=["plenary:8", "plenary:9"]))
 
@@ -292,7 +292,7 @@ def test_adding_a_meeting_to_an_iso_2022_jp_draft_checks_it(seeded_db: Database)
 
 
 def test_rendering_every_rendition_catches_what_is_outside_the_issue(seeded_db: Database) -> None:
-    odd_sender = {**SENDER, "ja": Sender("髙橋事務局", "mailmag@example.jp", "東京都千代田区")}
+    odd_sender = {**SENDER, "ja": Sender("鷗橋事務局", "mailmag@example.jp", "東京都千代田区")}
     before = snapshot(seeded_db)
 
     with pytest.raises(InvalidInput) as caught, seeded_db.session() as session:
@@ -301,7 +301,7 @@ def test_rendering_every_rendition_catches_what_is_outside_the_issue(seeded_db: 
         )
 
     message = str(caught.value)
-    assert "髙 (U+9AD9) in the rendition of issue No. 1 for network (ja)" in message
+    assert "鷗 (U+9DD7) in the rendition of issue No. 1 for network (ja)" in message
     assert "templates or the sender" in message
     assert snapshot(seeded_db) == before
 
@@ -365,7 +365,7 @@ def ready(env: dict[str, str], db: Database) -> Database:
 def test_cli_compose_in_iso_2022_jp_with_a_circled_digit_exits_2_with_one_line(
     ready: Database, tmp_path: Path
 ) -> None:
-    (tmp_path / "p9.md").write_text("第9回本会合では議題①を話し合いました。", encoding="utf-8")
+    (tmp_path / "p9.md").write_text("第9回本会合では議題彅を話し合いました。", encoding="utf-8")
     added = _run("meeting", "add", "plenary:9", "--date", "2026-11-20", "--summary", "p9.md")
     assert added.exit_code == 0, added.output
     before = snapshot(ready)
@@ -374,7 +374,7 @@ def test_cli_compose_in_iso_2022_jp_with_a_circled_digit_exits_2_with_one_line(
 
     assert result.exit_code == 2, result.output
     [line] = result.output.strip().splitlines()
-    assert line.startswith("error: ① (U+2460) in the Japanese summary of plenary:9")
+    assert line.startswith("error: 彅 (U+5F45) in the Japanese summary of plenary:9")
     assert snapshot(ready) == before
     assert _run("issue", "compose", "--meeting", "plenary:9").exit_code == 0
 

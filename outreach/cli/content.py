@@ -11,8 +11,8 @@ from typing import Any
 import click
 from sqlalchemy import select
 
-from outreach import content
-from outreach.cli.common import App, echo_json, pass_app, reports_errors
+from outreach import content, issues
+from outreach.cli.common import App, echo_json, org_slug, pass_app, reports_errors
 from outreach.cli.tables import Column, echo_table
 from outreach.errors import InvalidInput
 from outreach.models import Organization
@@ -24,14 +24,16 @@ from outreach.usecases.content import (
     list_meetings,
     record_meeting,
 )
+from subscribers.directory import find_organization
 
 
-@click.group(short_help="List the member organizations.")
+@click.group(short_help="List the member organizations; choose their mail's charset.")
 def org() -> None:
-    """List the network's member organizations, with the slugs that `--org` takes."""
+    """List the network's member organizations, with the slugs that `--org` takes; choose the charset their
+    companies' mail goes in."""
 
 
-@org.command("list")
+@org.command("list", short_help="List the organizations and their slugs.")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 @pass_app
 @reports_errors
@@ -39,7 +41,10 @@ def org_list(app: App, as_json: bool) -> None:
     """List the organizations with their slugs, in the network's order."""
     with app.migrated_db().session() as session:
         rows = session.scalars(select(Organization).order_by(Organization.position)).all()
-        data = [{"slug": o.slug, "name_ja": o.name_ja, "name_en": o.name_en, "kind": o.kind} for o in rows]
+        data = [
+            {"slug": o.slug, "name_ja": o.name_ja, "name_en": o.name_en, "kind": o.kind, "charset": o.charset}
+            for o in rows
+        ]
     if as_json:
         echo_json(data)
         return
@@ -47,6 +52,31 @@ def org_list(app: App, as_json: bool) -> None:
         (Column("organization"), Column("name"), Column("name (en)")),
         [(item["slug"], item["name_ja"], item["name_en"]) for item in data],
         empty="no organizations yet: `outreach seed` loads them",
+    )
+
+
+_DEFAULT = "default"
+
+
+@org.command("set-charset", short_help="Choose the charset of an organization's mail.")
+@click.argument("slug", callback=org_slug)
+@click.argument("charset", type=click.Choice([*issues.CHARSETS, _DEFAULT], case_sensitive=False))
+@pass_app
+@reports_errors
+def org_set_charset(app: App, slug: str, charset: str) -> None:
+    """Send the companies of organization SLUG every issue in utf-8 or iso-2022-jp, whatever the issue's
+    charset (some mail systems still need ISO-2022-JP); `default` sends them the issue's own. A subscriber's
+    own preference (the roster's charset column) comes first. For example:
+
+    \b
+    outreach org set-charset jetro iso-2022-jp
+    """
+    preference = None if charset == _DEFAULT else charset
+    with app.migrated_db().session() as session:
+        find_organization(session, slug).charset = preference
+    chosen = "the issue's own charset" if preference is None else preference
+    click.echo(
+        f"{slug}'s companies now get each issue in {chosen} (a subscriber's own preference comes first)"
     )
 
 

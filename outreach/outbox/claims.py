@@ -49,6 +49,7 @@ class Claimed:
     attempts: int
     created_at: datetime
     token: str
+    charset: str | None = None  # the subscriber's preference; None: their organization's, else the issue's
 
 
 def new_token() -> str:
@@ -129,6 +130,7 @@ def _claim_some(
             Delivery.created_at,
             Subscriber.status,
             eligible.label("eligible"),
+            Subscriber.charset,
         )
         .join(Subscriber, Subscriber.id == Delivery.subscriber_id)
         .where(Delivery.issue_id == issue_id, Delivery.status == status)
@@ -146,7 +148,18 @@ def _claim_some(
 def _claimed(row: Any, token: str) -> Claimed:
     row_id, issue_id, subscriber_id, organization_id, language, email, name, company, attempts, at, *_ = row
     return Claimed(
-        row_id, issue_id, subscriber_id, organization_id, language, email, name, company, attempts, at, token
+        row_id,
+        issue_id,
+        subscriber_id,
+        organization_id,
+        language,
+        email,
+        name,
+        company,
+        attempts,
+        at,
+        token,
+        row.charset,
     )
 
 

@@ -194,10 +194,10 @@ def held_rows(session: Session, ids: list[int], *, owner: str) -> dict[int, Clai
         .execution_options(synchronize_session=False)
     )
     rows = session.execute(
-        select(Delivery).where(
-            Delivery.id.in_(ids), Delivery.claimed_by == owner, Delivery.status == DeliveryStatus.SENDING
-        )
-    ).scalars()
+        select(Delivery, Subscriber.charset)
+        .join(Subscriber, Subscriber.id == Delivery.subscriber_id)
+        .where(Delivery.id.in_(ids), Delivery.claimed_by == owner, Delivery.status == DeliveryStatus.SENDING)
+    )
     return {
         row.id: Claimed(
             row.id,
@@ -211,6 +211,7 @@ def held_rows(session: Session, ids: list[int], *, owner: str) -> dict[int, Clai
             row.attempts,
             row.created_at,
             row.claim_token or "",
+            charset,
         )
-        for row in rows
+        for row, charset in rows
     }

@@ -28,7 +28,7 @@ from pathlib import Path
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from outreach import content, issues
+from outreach import content, digest, issues
 from outreach.errors import InvalidInput, NotFound
 from outreach.i18n import LANGUAGES
 from outreach.models import Issue, IssueStatus, Meeting, Organization
@@ -64,6 +64,7 @@ class Drafted:
 
     issue: Issue
     warnings: list[str] = field(default_factory=list)
+    substitutions: list[str] = field(default_factory=list)  # ISO-2022-JP: what was replaced, and where
 
 
 @dataclass(frozen=True)
@@ -90,6 +91,7 @@ class Preview:
     organization: str
     language: str
     subject: str
+    substitutions: tuple[str, ...] = ()
 
 
 def _meetings(session: Session, keys: Sequence[str]) -> list[Meeting]:
@@ -100,8 +102,9 @@ def _meetings(session: Session, keys: Sequence[str]) -> list[Meeting]:
 def compose(session: Session, draft: NewDraft, *, renderer: Renderer | None = None) -> Drafted:
     """A new draft from meeting outcomes and the promotions active on its date.
 
-    Every text is checked against the charset; with a renderer, an ISO-2022-JP draft is also rendered for
-    every organization and language, which checks the templates' own text (about 1 s for 62 renditions).
+    Every text is checked against the charset, and against ISO-2022-JP where readers prefer it; with a
+    renderer, each rendition in ISO-2022-JP is also rendered, which checks the templates' own text (about
+    1 s for 62 renditions).
     """
     meetings = _meetings(session, draft.meetings)
     issue = issues.compose_issue(
@@ -113,7 +116,7 @@ def compose(session: Session, draft: NewDraft, *, renderer: Renderer | None = No
         charset=draft.charset,
     )
     _check_renditions(session, issue, renderer)
-    return Drafted(issue, _warnings(session, issue))
+    return _drafted(session, issue)
 
 
 def edit(
@@ -131,7 +134,7 @@ def edit(
         charset=changes.charset,
     )
     _check_renditions(session, issue, renderer)
-    return Drafted(issue, _warnings(session, issue))
+    return _drafted(session, issue)
 
 
 def delete(session: Session, number: int) -> Deleted:
@@ -155,11 +158,16 @@ def preview(
     base_url: str,
     text: bool = False,
 ) -> Preview:
-    """Write what a recipient of the organization sees in the language, with sample personal parts."""
+    """Write what a recipient of the organization sees in the language, with sample personal parts: in the
+    organization's charset where it prefers one."""
     issue = issues.get_issue(session, number)
-    rendition = renderer.render(issue, _organization(session, organization), language)
+    carried = digest.carried_before(session, issue)
+    member = _organization(session, organization)
+    with session.no_autoflush, issues.in_charset(issue, member.charset or issue.charset):
+        rendition = renderer.render(issue, member, language, carried=carried)
     path = write_preview(rendition, out, base_url=base_url, text=text)
-    return Preview(path, organization, language, rendition.subject)
+    changed = tuple(str(substitution) for substitution in rendition.substitutions)
+    return Preview(path, organization, language, rendition.subject, changed)
 
 
 def _organization(session: Session, slug: str) -> Organization:
@@ -170,18 +178,30 @@ def _organization(session: Session, slug: str) -> Organization:
 
 
 def _check_renditions(session: Session, issue: Issue, renderer: Renderer | None) -> None:
-    """Render every rendition, which also checks what is not in the issue's texts: templates, the sender."""
-    if renderer is None or issue.charset == "utf-8":
-        return  # UTF-8 carries every character; rendering would check nothing
-    organizations = session.scalars(select(Organization).order_by(Organization.position)).all()
-    for organization in organizations:
-        for language in LANGUAGES:
-            try:
-                renderer.render(issue, organization, language)
-            except InvalidInput as error:
-                raise InvalidInput(
-                    f"{error} (the issue's own texts fit: it is in the templates or the sender's details)"
-                ) from None
+    """Render every rendition that goes out in a charset other than UTF-8 (the issue's own, or one its readers
+    prefer), which also checks what is not in the issue's texts: templates, the sender."""
+    if renderer is None:
+        return
+    for charset, organizations in issues.rendition_charsets(session, issue):
+        # Lent for rendering only: nothing may flush the draft meanwhile.
+        with session.no_autoflush, issues.in_charset(issue, charset):
+            for organization in organizations:
+                for language in LANGUAGES:
+                    _render_checked(renderer, issue, organization, language)
+
+
+def _render_checked(renderer: Renderer, issue: Issue, organization: Organization, language: str) -> None:
+    try:
+        renderer.render(issue, organization, language)
+    except InvalidInput as error:
+        raise InvalidInput(
+            f"{error} (the issue's own texts fit: it is in the templates or the sender's details)"
+        ) from None
+
+
+def _drafted(session: Session, issue: Issue) -> Drafted:
+    substitutions = [str(change) for change in issues.charset_substitutions(session, issue)]
+    return Drafted(issue, _warnings(session, issue), substitutions)
 
 
 def _warnings(session: Session, issue: Issue) -> list[str]:
