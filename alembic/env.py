@@ -6,6 +6,7 @@ from alembic import context
 from outreach.config import load_settings
 from outreach.db import Database
 from outreach.models import Base
+from outreach.staff import models as _staff_models  # noqa: F401  (its tables are on the same metadata)
 
 config = context.config
 target_metadata = Base.metadata

@@ -24,6 +24,8 @@ from outreach.message import MessageFactory, Personal
 from outreach.models import Delivery, Organization, Subscriber, SubscriberStatus, utcnow
 from outreach.render import Renderer
 from outreach.seed import seed_network
+from outreach.staff.settings import ApprovalPolicy
+from outreach.usecases.approval import Acting
 from outreach.usecases.sends import make_worker, start_send
 from subscribers.links import SignedLinks
 
@@ -67,7 +69,7 @@ def prepare(count: int) -> dict[str, Any]:
         issue = compose_issue(
             session, meetings=[find_meeting(session, MeetingKey("plenary", 8))], issue_date=ISSUE_DATE
         )
-        start_send(session, issue, now=utcnow())
+        start_send(session, issue, now=utcnow(), by=Acting("bench", ApprovalPolicy.NONE))
         queued = session.scalar(select(func.count()).select_from(Delivery))
     return {"subscribers": count, "queued": queued, "seconds": time.perf_counter() - started}
 

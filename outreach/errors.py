@@ -7,6 +7,8 @@ OutreachError                     base of all of them; `exit_code` is what the C
 │   ├── NetworkDataError          a network data file (outreach/data/*.toml) with a bad entry (network.py)
 │   ├── IllegalMove               a move the issue's state does not allow, e.g. pausing a draft (states.py)
 │   ├── WorkerBusy                SQLite's one worker slot is taken (recovery.py)
+│   ├── ApprovalRefused           a sign-off the rule does not allow (usecases/approval.py)
+│   │   └── NotApproved           a send or schedule of an issue nobody approved yet
 │   └── UnsafeSettings            mail would go to a real relay with a weak OUTREACH_SECRET_KEY or a
 │                                 non-public OUTREACH_BASE_URL (guard.py)
 ├── NotReady (RuntimeError)       the SQLite database file does not exist, or the database is not migrated to

@@ -3,6 +3,9 @@
 The job store keeps a reference to an entry point (`send_job`, `edition_job`) and its pickled arguments. The
 entry points find their dependencies (database, send, clock, grace) in the runtime that the running scheduler
 installed; tests call `scheduled_send` and `edition_issue` with a runtime of their own and a fixed clock.
+
+The send refuses an issue that is not approved as OUTREACH_APPROVAL wants (the CLI's send reads it): the run
+is recorded as missed with the reason, and the issue is a draft again, to be approved and sent by staff.
 """
 
 from __future__ import annotations
@@ -37,6 +40,10 @@ from outreach.db import Database
 from outreach.issues import get_issue
 from outreach.models import Issue, IssueStatus, JobRun, utcnow
 from outreach.regular import News, compose_news, whats_new
+from outreach.staff import audit
+from outreach.usecases.approval import NotApproved, note_composer
+
+SCHEDULER = "scheduler"  # the audit actor of what the scheduler does on its own
 
 logger = logging.getLogger("outreach.jobs")
 
@@ -225,9 +232,33 @@ async def _send_if_due(runtime: JobRuntime, issue_number: int, scheduled_for: da
                 f"{_span(late)} late, beyond the {_span(runtime.grace)} grace period. Not sent: it is a "
                 f"draft again; send it with `outreach issue send {issue_number}` or schedule it again",
             )
-    account = await runtime.send(issue_number)
+    try:
+        account = await runtime.send(issue_number)
+    except NotApproved as refusal:
+        return Outcome(RunResult.MISSED, _missed_unapproved(runtime, issue_number, refusal))
     lateness = f" ({_span(late)} late, within the grace period)" if late >= timedelta(minutes=1) else ""
     return Outcome(RunResult.OK, f"{account}{lateness}")
+
+
+def _missed_unapproved(runtime: JobRuntime, issue_number: int, refusal: NotApproved) -> str:
+    """The send refused an issue without its approval: it becomes a draft again, and the log says why."""
+    why = (
+        f"not sent: {refusal}. It is a draft again: once approved, send it with "
+        f"`outreach issue send {issue_number}` or schedule it again"
+    )
+    with runtime.db.session() as session:
+        issue = get_issue(session, issue_number)
+        if issue.status == IssueStatus.SCHEDULED:
+            states.miss(issue)
+        audit.record(
+            session,
+            actor=SCHEDULER,
+            action="issue.miss",
+            target=audit.issue_target(issue_number),
+            detail=why,
+            now=runtime.clock(),
+        )
+    return why
 
 
 async def edition_issue(runtime: JobRuntime, edition: Edition) -> Outcome:
@@ -259,7 +290,13 @@ async def _compose_and_send(runtime: JobRuntime, edition: Edition, due: datetime
         if news.empty:
             return Outcome(RunResult.SKIPPED, news.why_nothing())
         issue = compose_news(session, news, campaign=edition.campaign)
+        session.flush()
+        note_composer(session, issue, SCHEDULER, now=now)
         states.schedule(issue, at=due)
         number = issue.number
-    account = await runtime.send(number)
-    return Outcome(RunResult.OK, f"issue No. {number} composed ({_contents(news)}); {account}")
+    composed = f"issue No. {number} composed ({_contents(news)})"
+    try:
+        account = await runtime.send(number)
+    except NotApproved as refusal:
+        return Outcome(RunResult.MISSED, f"{composed}; {_missed_unapproved(runtime, number, refusal)}")
+    return Outcome(RunResult.OK, f"{composed}; {account}")

@@ -39,7 +39,8 @@ from outreach.db import Database
 from outreach.errors import InvalidInput, NotFound
 from outreach.issues import get_issue
 from outreach.jobs import Edition, edition_job, regular_editions, send_job, send_job_id
-from outreach.models import IssueStatus, SchedulerJob
+from outreach.models import Issue, IssueStatus, SchedulerJob
+from outreach.usecases.approval import Acting, record_go_ahead, require_approval
 
 logger = logging.getLogger("outreach.scheduler")
 
@@ -187,14 +188,13 @@ class JobBook:
         return True
 
 
-def _check_schedulable(db: Database, issue_number: int) -> None:
-    with db.session(dry_run=True) as session:
-        issue = get_issue(session, issue_number)
-        if issue.status not in (IssueStatus.DRAFT, IssueStatus.SCHEDULED):
-            raise InvalidInput(
-                f"issue No. {issue_number} is {issue.status}: only a draft or a scheduled issue can be "
-                "scheduled"
-            )
+def _check_schedulable(issue: Issue, by: Acting | None) -> None:
+    if issue.status not in (IssueStatus.DRAFT, IssueStatus.SCHEDULED):
+        raise InvalidInput(
+            f"issue No. {issue.number} is {issue.status}: only a draft or a scheduled issue can be scheduled"
+        )
+    if by is not None:
+        require_approval(issue, by.policy)
 
 
 def check_send_time(at: datetime, *, now: datetime) -> None:
@@ -205,15 +205,28 @@ def check_send_time(at: datetime, *, now: datetime) -> None:
         raise InvalidInput(f"{format_jst(at)} is not in the future (it is now {format_jst(now)})")
 
 
-def schedule_issue(db: Database, issue_number: int, at: datetime, *, now: datetime) -> PlannedJob:
-    """Plan the send of a draft (or move a scheduled one) to `at`; refuse a time that is not after `now`."""
+def schedule_issue(
+    db: Database, issue_number: int, at: datetime, *, now: datetime, by: Acting | None = None
+) -> PlannedJob:
+    """Plan the send of a draft (or move a scheduled one) to `at`; refuse a time that is not after `now`.
+
+    With `by`, staff schedule it: an issue its policy wants approved and is not is refused (NotApproved),
+    and the plan is audited. Without, the caller plans the send of an issue nobody could approve yet (`meeting
+    publish`): the send job asks for the approval when the time comes, and misses an issue without one.
+    """
     check_send_time(at, now=now)
-    _check_schedulable(db, issue_number)
+    with db.session(dry_run=True) as session:
+        _check_schedulable(get_issue(session, issue_number), by)
     with JobBook(db) as book:
         planned = book.add_send(issue_number, at)
         try:
             with db.session() as session:
-                states.schedule(get_issue(session, issue_number), at=at)
+                issue = get_issue(session, issue_number)
+                _check_schedulable(issue, by)  # again, in the transaction that moves it
+                states.schedule(issue, at=at)
+                if by is not None:
+                    what = f"to go out {format_jst(at)}"
+                    record_go_ahead(session, issue, by, action="issue.schedule", what=what, now=now)
         except BaseException:
             book.remove(planned.id)
             raise

@@ -24,6 +24,7 @@ from outreach.config import Settings, load_settings
 from outreach.db import Database
 from outreach.models import Base
 from outreach.seed import seed_network
+from outreach.staff import models as _staff_models  # noqa: F401  (its tables are on the same metadata)
 from tests.smtp_server import SmtpServer
 
 # The server that `.ci/run` starts; `make test` uses it whenever it answers.
@@ -148,6 +149,7 @@ def env(tmp_path: Path, database_url: str, monkeypatch: pytest.MonkeyPatch) -> d
         "OUTREACH_SECRET_KEY": "test-secret-key-0123456789-long-enough-for-prod",
         "OUTREACH_BASE_URL": "https://mailmag.example.jp",
         "OUTREACH_FROM": "mailmag@example.jp",
+        "OUTREACH_APPROVAL": "none",  # the sign-off rule has its own tests (test_approval, test_cli_approval)
     }
     for name in list(os.environ):
         if name.startswith("OUTREACH_") and name != "OUTREACH_TEST_POSTGRES_URL":

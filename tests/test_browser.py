@@ -11,6 +11,7 @@ import re
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
+from datetime import date
 from email.message import EmailMessage
 from pathlib import Path
 
@@ -18,13 +19,21 @@ import pytest
 from playwright.sync_api import Browser, expect, sync_playwright
 from sqlalchemy import select
 
+from outreach.composer import senders
 from outreach.config import Settings, SmtpRelay
 from outreach.content import MeetingKey, find_meeting
 from outreach.db import Database
+from outreach.digest import carried_before
 from outreach.issues import compose_issue, get_issue, issue_topics
-from outreach.models import Subscriber, SubscriberStatus, Topic, utcnow
+from outreach.models import IssueStatus, Subscriber, SubscriberStatus, Topic, utcnow
+from outreach.network import NETWORK_SLUG
+from outreach.preview import sample_values
+from outreach.render import Renderer
+from outreach.staff.settings import ApprovalPolicy
+from outreach.usecases.approval import Acting
 from outreach.usecases.sends import SendRun, send_now
 from subscribers.consent import ConsentSource, Origin
+from subscribers.directory import find_organization
 from subscribers.lifecycle import Details, Preferences, confirm_subscription
 from subscribers.links import SignedLinks
 from subscribers.settings import SubscriptionSettings
@@ -111,7 +120,9 @@ def _send_issue(db: Database, settings: Settings) -> tuple[int, set[Topic], Send
         number = issue.number
     with db.session() as session:
         topics = issue_topics(get_issue(session, number))
-    sending = send_now(db, settings, number, links=SignedLinks(settings))
+    sending = send_now(
+        db, settings, number, links=SignedLinks(settings), by=Acting("cli:tester", ApprovalPolicy.NONE)
+    )
     # Playwright's sync API owns this thread's event loop: the engine gets a thread and a loop of its own.
     with ThreadPoolExecutor(max_workers=1) as pool:
         run = pool.submit(asyncio.run, sending).result(timeout=120)
@@ -211,3 +222,48 @@ def test_the_form_fits_a_phone_screen(
     assert overflow <= 0  # no sideways scrolling
     assert font_size >= 16  # phones do not zoom into the field
     assert button_width > 300  # a full-width button for a thumb
+
+
+def _typical_issue(db: Database, settings: Settings) -> dict[str, str]:
+    """Issue No. 2, after a sent No. 1: the network's rendition in each language, filled for a reader."""
+    with db.session() as session:
+        first = compose_issue(
+            session, meetings=[find_meeting(session, MeetingKey("plenary", 7))], issue_date=date(2022, 12, 1)
+        )
+        first.status = IssueStatus.SENT
+        number = compose_issue(
+            session, meetings=[find_meeting(session, MeetingKey("plenary", 8))], issue_date=date(2024, 2, 15)
+        ).number
+    renderer = Renderer(sender=senders(settings))
+    with db.session() as session:
+        issue = get_issue(session, number)
+        carried = carried_before(session, issue)
+        network = find_organization(session, NETWORK_SLUG)
+        return {
+            language: renderer.render(issue, network, language, carried=carried).html.fill(
+                sample_values(language, settings.base_url)
+            )
+            for language in ("ja", "en")
+        }
+
+
+@pytest.mark.parametrize("language", ["ja", "en"])
+def test_a_typical_issue_is_under_2000_px_at_600_px_and_fits_a_phone(
+    browser: Browser, seeded_db: Database, settings: Settings, language: str, tmp_path: Path
+) -> None:
+    path = tmp_path / f"issue-{language}.html"
+    path.write_text(_typical_issue(seeded_db, settings)[language], encoding="utf-8")
+    sizes = {}
+    for width in (600, 375):
+        page = browser.new_page(viewport={"width": width, "height": 800})
+        page.goto(path.as_uri())
+        page.screenshot(path=str(tmp_path / f"issue-{language}-{width}.png"), full_page=True)
+        sizes[width] = page.evaluate(
+            "[document.body.scrollHeight, document.documentElement.scrollWidth - window.innerWidth]"
+        )
+        hidden = page.evaluate("getComputedStyle(document.querySelector('.preheader')).display")
+        page.close()
+        assert hidden == "none"
+    print(f"\n{language}: {sizes[600][0]} px tall at 600 px, {sizes[375][0]} px at 375 px")
+    assert sizes[600][0] < 2000
+    assert sizes[375][1] <= 0  # no sideways scrolling on a phone

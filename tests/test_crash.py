@@ -19,6 +19,8 @@ from outreach.db import Database
 from outreach.issues import compose_issue
 from outreach.models import Delivery, DeliveryStatus, Subscriber, SubscriberStatus, utcnow
 from outreach.reports import unknown_fates
+from outreach.staff.settings import ApprovalPolicy
+from outreach.usecases.approval import Acting
 from outreach.usecases.sends import start_send
 from tests.smtp_server import SmtpServer
 
@@ -31,7 +33,7 @@ def _prepare(db: Database, count: int) -> list[str]:
         session.add_all(Subscriber(email=email, status=SubscriberStatus.ACTIVE) for email in emails)
         session.flush()
         issue = compose_issue(session, meetings=[find_meeting(session, MeetingKey("plenary", 8))])
-        start_send(session, issue, now=utcnow())
+        start_send(session, issue, now=utcnow(), by=Acting("cli:tester", ApprovalPolicy.NONE))
     return emails
 
 

@@ -35,7 +35,9 @@ from outreach.models import (
     utcnow,
 )
 from outreach.outbox import mark_unknown
+from outreach.staff.settings import ApprovalPolicy
 from outreach.states import settle_finished
+from outreach.usecases.approval import Acting
 from outreach.usecases.sends import decide_held, make_worker, start_send
 from outreach.worker import WorkerReport
 from subscribers.consent import ConsentSource, Origin
@@ -56,7 +58,7 @@ def _prepare(
         session.flush()
         outcomes = [find_meeting(session, MeetingKey("plenary", 8))] if meetings else []
         issue = compose_issue(session, meetings=outcomes)
-        start_send(session, issue, now=utcnow())
+        start_send(session, issue, now=utcnow(), by=Acting("cli:tester", ApprovalPolicy.NONE))
     if slow is not None:
         for email in emails:  # every message takes a while: some are always in flight
             slow.handler.delays[email] = [delay]

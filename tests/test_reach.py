@@ -35,6 +35,8 @@ from outreach.models import (
 )
 from outreach.outbox import record_bounce, record_complaint
 from outreach.reach import FIGURES
+from outreach.staff.settings import ApprovalPolicy
+from outreach.usecases.approval import Acting
 from outreach.usecases.sends import start_send
 from subscribers.consent import ConsentSource, Origin
 from subscribers.directory import add_subscriber, organization_or_none
@@ -108,7 +110,7 @@ def _send_issue(db: Database, settings: Settings, server: SmtpServer, index: int
             server.handler.rcpt_replies[person.email] = f"550 5.1.1 <{person.email}>: user unknown"
     with db.session() as session:
         issue = compose_issue(session, meetings=[find_meeting(session, MeetingKey("plenary", 8))])
-        start_send(session, issue, now=STARTS[index])
+        start_send(session, issue, now=STARTS[index], by=Acting("cli:tester", ApprovalPolicy.NONE))
     _run(db, settings, _lanes(server), clock=STARTS[index])
 
 
@@ -475,7 +477,8 @@ def test_an_issue_still_sending_is_reported_as_not_final(seeded_db: Database, en
         jcci = organization_or_none(session, "jcci")
         add_subscriber(session, "only@example.jp", organization=jcci, now=EARLY)
         issue = compose_issue(session, meetings=[find_meeting(session, MeetingKey("plenary", 8))])
-        start_send(session, issue, now=T1)  # no worker runs: the message waits in the queue
+        # No worker runs: the message waits in the queue.
+        start_send(session, issue, now=T1, by=Acting("cli:tester", ApprovalPolicy.NONE))
 
     result = run("report", "--issue", "1", "--lang", "en")
 

@@ -29,6 +29,8 @@ from outreach.models import (
 )
 from outreach.ratelimit import RateLimits
 from outreach.smtp import SmtpConnection
+from outreach.staff.settings import ApprovalPolicy
+from outreach.usecases.approval import Acting
 from outreach.usecases.sends import (
     cancel_send,
     make_worker,
@@ -43,6 +45,7 @@ from subscribers.links import SignedLinks
 from tests.smtp_server import SmtpServer, free_port
 
 NOW = datetime(2026, 12, 1, 1, 0, tzinfo=UTC)
+UNCHECKED = Acting("cli:tester", ApprovalPolicy.NONE)  # the sign-off rule has its own tests (test_approval)
 
 
 def _subscribers(db: Database, count: int, *, prefix: str = "sme") -> list[str]:
@@ -59,7 +62,7 @@ def _issue(db: Database, *, start: bool = True) -> int:
     with db.session() as session:
         issue = compose_issue(session, meetings=[find_meeting(session, MeetingKey("plenary", 8))])
         if start:
-            start_send(session, issue, now=NOW)
+            start_send(session, issue, now=NOW, by=UNCHECKED)
         return issue.id
 
 
@@ -256,7 +259,7 @@ def test_too_many_errors_in_a_row_pause_the_send_and_resume_finishes_it(
         assert "421 4.7.0" in issue.pause_reason
     smtp_server.handler.data_replies.clear()
     with seeded_db.session() as session:
-        resume_send(session, 1)
+        resume_send(session, 1, actor="cli:tester")
     _run(seeded_db, settings, _lanes(smtp_server))
     assert sum(smtp_server.handler.copies().values()) == 7
 
@@ -267,19 +270,21 @@ def test_staff_pause_and_cancel_stop_a_send(
     _subscribers(seeded_db, 4)
     _issue(seeded_db)
     with seeded_db.session() as session:
-        pause_send(session, 1)
+        pause_send(session, 1, actor="cli:tester")
     mailer = _lanes(smtp_server)[0].open_mailer()
     with pytest.raises(InvalidInput, match="paused"):
-        asyncio.run(send_now(seeded_db, settings, 1, links=SignedLinks(settings), mailer=mailer))
+        asyncio.run(
+            send_now(seeded_db, settings, 1, links=SignedLinks(settings), by=UNCHECKED, mailer=mailer)
+        )
 
     with seeded_db.session() as session:
-        assert cancel_send(session, 1) == 4
+        assert cancel_send(session, 1, actor="cli:tester") == 4
     _run(seeded_db, settings, _lanes(smtp_server))
 
     assert smtp_server.handler.messages == []
     assert {status for status, _, _ in _ledger(seeded_db).values()} == {DeliveryStatus.CANCELLED}
     with seeded_db.session() as session, pytest.raises(InvalidInput, match="cancelled"):
-        resume_send(session, 1)
+        resume_send(session, 1, actor="cli:tester")
 
 
 @pytest.mark.parametrize("policy", ["resend", "hold"])
@@ -358,7 +363,7 @@ def test_topics_narrow_who_is_sent_an_issue(
             if item.promotion is not None and item.promotion.slug == "safety-seminars":
                 issue.items.remove(item)
         session.flush()
-        start_send(session, issue, now=NOW)
+        start_send(session, issue, now=NOW, by=UNCHECKED)
 
     _run(seeded_db, settings, _lanes(smtp_server))
 
@@ -415,7 +420,7 @@ def test_a_long_running_worker_takes_up_a_resumed_send(
         with seeded_db.session() as session:
             if get_issue(session, 1).status == IssueStatus.PAUSED:
                 smtp_server.handler.data_replies.clear()  # the relay is fixed, staff resume
-                resume_send(session, 1)
+                resume_send(session, 1, actor="cli:tester")
         return sum(smtp_server.handler.copies().values()) == 7  # the 3 deferred wait for their retry time
 
     assert _seen_while_running(worker, resume_when_paused_then_sent)

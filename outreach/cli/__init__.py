@@ -8,6 +8,7 @@ import logging
 
 import click
 
+from outreach.cli.approval import issue_approve
 from outreach.cli.content import meeting, org
 from outreach.cli.database import db, seed
 from outreach.cli.delivery import issue_cancel, issue_decide, issue_pause, issue_resume, issue_retry, worker
@@ -17,6 +18,7 @@ from outreach.cli.issues import issue, log_command
 from outreach.cli.report import report
 from outreach.cli.schedule import issue_schedule, meeting_publish, schedule, scheduler_command
 from outreach.cli.subscribers import subscribers
+from outreach.cli.users import users
 from outreach.cli.web import inbound, serve
 
 
@@ -40,12 +42,14 @@ for draft_command in (issue_edit, issue_delete, issue_test_send):
     issue.add_command(draft_command)
 cli.add_command(worker)
 issue.add_command(issue_schedule)
+issue.add_command(issue_approve)
 meeting.add_command(meeting_publish)
 cli.add_command(schedule)
 cli.add_command(scheduler_command)
 cli.add_command(serve)
 cli.add_command(inbound)
 cli.add_command(report)
+cli.add_command(users)
 
 
 def main() -> None:

@@ -12,6 +12,7 @@ from dataclasses import replace
 
 import click
 
+from outreach.cli.approval import cli_actor
 from outreach.cli.common import App, describe_destination, pass_app, reports_errors
 from outreach.errors import RelayUnavailable
 from outreach.usecases.sends import (
@@ -36,7 +37,7 @@ _RELAY_BACKOFF = 30.0
 def issue_pause(app: App, number: int) -> None:
     """Pause a send; workers stop taking its recipients until `resume`."""
     with app.migrated_db().session() as session:
-        pause_send(session, number)
+        pause_send(session, number, actor=cli_actor())
     click.echo(f"issue No. {number} paused")
 
 
@@ -47,7 +48,7 @@ def issue_pause(app: App, number: int) -> None:
 def issue_resume(app: App, number: int) -> None:
     """Resume a paused send (run `outreach issue send N` or a worker to deliver it)."""
     with app.migrated_db().session() as session:
-        resume_send(session, number)
+        resume_send(session, number, actor=cli_actor())
     click.echo(
         f"issue No. {number} resumed: `outreach issue send {number}` or a running worker delivers the rest"
     )
@@ -60,7 +61,7 @@ def issue_resume(app: App, number: int) -> None:
 def issue_cancel(app: App, number: int) -> None:
     """Cancel a send: whoever has not been sent the issue yet will not be."""
     with app.migrated_db().session() as session:
-        cancelled = cancel_send(session, number)
+        cancelled = cancel_send(session, number, actor=cli_actor())
     click.echo(f"issue No. {number} cancelled; {cancelled} recipients will not be sent it")
 
 

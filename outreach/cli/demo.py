@@ -10,12 +10,21 @@ import sys
 from pathlib import Path
 
 import click
+from sqlalchemy.orm import Session
 
 from outreach import content, issues
+from outreach.cli.approval import acting
 from outreach.cli.common import App, pass_app, reports_errors
 from outreach.cli.issues import print_run, refuse_if_paused, send_issue
+from outreach.models import Issue, IssueStatus, Meeting, utcnow
 from outreach.seed import seed_network
+from outreach.staff.settings import ApprovalPolicy
+from outreach.usecases import approval, drafts
 from subscribers.directory import add_samples
+
+# The demo signs off its own issue (起案 → 決裁) under two made-up names, so that `make run` sends it.
+DEMO_COMPOSER = "demo:composer"
+DEMO_APPROVER = "demo:approver"
 
 
 @click.command(short_help="Try everything on sample data: what `make run` runs.")
@@ -29,7 +38,8 @@ from subscribers.directory import add_samples
 @pass_app
 @reports_errors
 def demo(app: App, per_org: int) -> None:
-    """Migrate, seed, add sample subscribers, compose the latest plenary's issue and send it (idempotent)."""
+    """Migrate, seed, add sample subscribers, compose the latest plenary's issue, approve it and send it
+    (idempotent): composed as demo:composer and approved as demo:approver."""
     app.guard_real_mail()
     database = app.new_or_existing_db()
     database.upgrade()
@@ -38,9 +48,8 @@ def demo(app: App, per_org: int) -> None:
         seeded = seed_network(session)
         added = add_samples(session, per_org=per_org)
         latest = content.latest_meeting(session)
-        composed = issues.issue_for_meeting(session, latest) or issues.compose_issue(
-            session, meetings=[latest]
-        )
+        composed = issues.issue_for_meeting(session, latest) or _composed(session, latest)
+        _approved(session, composed, acting().policy)
         number = composed.number
     click.echo(
         f"2. network data: {seeded.added} rows added ({seeded.organizations} organizations, "
@@ -48,12 +57,23 @@ def demo(app: App, per_org: int) -> None:
     )
     click.echo(f"3. sample subscribers: {added} added")
     click.echo(f"4. issue No. {number} for {latest.key} ({latest.held_on}): {composed.subject_ja}")
-    run = send_issue(app, number)
+    run = send_issue(app, number, by=acting())
     click.echo("5. send:")
     print_run(app, run)
     click.echo("")
     _where_to_look(app, number)
     refuse_if_paused(run)
+
+
+def _composed(session: Session, meeting: Meeting) -> Issue:
+    draft = drafts.NewDraft(meetings=[meeting.key])
+    return approval.compose_as(session, draft, DEMO_COMPOSER, now=utcnow()).issue
+
+
+def _approved(session: Session, issue: Issue, policy: ApprovalPolicy) -> None:
+    """Approve the demo's issue, once, as the demo's approver (who is nobody's staff user)."""
+    if issue.approved_by is None and issue.status in (IssueStatus.DRAFT, IssueStatus.SCHEDULED):
+        approval.record_approval(session, issue.number, DEMO_APPROVER, policy=policy, now=utcnow())
 
 
 def _where_to_look(app: App, number: int) -> None:

@@ -11,11 +11,13 @@ from typing import Any
 import click
 
 from outreach import issues
+from outreach.cli.approval import cli_actor
 from outreach.cli.common import App, org_slug, pass_app, reports_errors
 from outreach.composer import senders
+from outreach.models import utcnow
 from outreach.network import NETWORK_SLUG
 from outreach.render import Renderer
-from outreach.usecases import drafts
+from outreach.usecases import approval, drafts
 from outreach.usecases.trial import send_trial
 from subscribers.links import SignedLinks
 
@@ -28,12 +30,14 @@ def drafted_report(drafted: drafts.Drafted) -> Callable[[], None]:
         f"issue No. {item.number} ({item.status}, {item.issue_date}, {item.charset})",
         f"  subject (ja): {item.subject_ja}",
         f"  subject (en): {item.subject_en}",
+        f"  composed by {item.composed_by or 'an unknown composer'}; {approval.sign_off(item)}",
     ]
     for section in item.items:
         if section.meeting is not None:
             lines.append(f"  - meeting {section.meeting.key} ({section.meeting.held_on})")
         elif section.promotion is not None:
             lines.append(f"  - promotion {section.promotion.slug}")
+    lines += [f"  {item.charset} replaces: {change}" for change in drafted.substitutions]
     warnings = list(drafted.warnings)
 
     def show() -> None:
@@ -67,7 +71,10 @@ def issue_edit(
     subject_en: str | None,
     charset: str | None,
 ) -> None:
-    """Change draft NUMBER; what is not given stays, and a new date recomputes the promotions."""
+    """Change draft NUMBER; what is not given stays, and a new date recomputes the promotions.
+
+    An approval the draft had is withdrawn, and whoever edits it becomes its composer.
+    """
     changes = drafts.DraftChanges(
         meetings=meeting_keys or None,
         issue_date=issue_date.date() if issue_date else None,
@@ -75,10 +82,10 @@ def issue_edit(
         subject_en=subject_en,
         charset=charset,
     )
+    renderer = Renderer(sender=senders(app.settings))
     with app.migrated_db().session() as session:
-        show = drafted_report(
-            drafts.edit(session, number, changes, renderer=Renderer(sender=senders(app.settings)))
-        )
+        edited = approval.edit_as(session, number, changes, cli_actor(), now=utcnow(), renderer=renderer)
+        show = drafted_report(edited)
     show()
 
 

@@ -18,6 +18,7 @@ import click
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
 from outreach import issues, reports
+from outreach.cli.approval import acting, cli_actor
 from outreach.cli.common import (
     App,
     describe_destination,
@@ -36,8 +37,9 @@ from outreach.network import NETWORK_SLUG
 from outreach.outbox import OPEN_STATES
 from outreach.render import Renderer
 from outreach.reports import LogEntry, OrganizationReach
-from outreach.usecases import drafts
-from outreach.usecases.sends import DeliveryOptions, SendRun, send_now, start_for_workers
+from outreach.usecases import approval, drafts
+from outreach.usecases.approval import Acting
+from outreach.usecases.sends import DeliveryOptions, SendRun, audience, send_now, start_for_workers
 from outreach.worker import WorkerBusy
 from subscribers.links import SignedLinks
 
@@ -50,6 +52,7 @@ _REACH = (
     Column("waiting", figures=True),
     Column("name"),
 )
+_AUDIENCE = (Column("organization"), Column("recipients", figures=True), Column("name"))
 _LOG = (
     Column("recipient"),
     Column("organization"),
@@ -94,8 +97,11 @@ def issue_compose(
         subject_en=subject_en,
         charset=charset,
     )
+    renderer = Renderer(sender=senders(app.settings))
     with app.migrated_db().session() as session:
-        show = drafted_report(drafts.compose(session, draft, renderer=Renderer(sender=senders(app.settings))))
+        show = drafted_report(
+            approval.compose_as(session, draft, cli_actor(), now=utcnow(), renderer=renderer)
+        )
     show()
 
 
@@ -141,6 +147,8 @@ def issue_preview(app: App, number: int, org_slug: str, lang: str, out: Path, as
             text=as_text,
         )
     click.echo(f"wrote {written.path} ({org_slug}, {lang}): subject {written.subject}")
+    for change in written.substitutions:
+        click.echo(f"  replaced for the charset: {change}")
 
 
 @issue.command("send", short_help="Send an issue to every active subscriber, never twice.")
@@ -152,36 +160,72 @@ def issue_preview(app: App, number: int, org_slug: str, lang: str, out: Path, as
     "--detach", is_flag=True, help="Only start the send: running workers (`outreach worker`) deliver it."
 )
 @click.option("--progress/--no-progress", default=None, help="A progress bar (default: on a terminal).")
+@click.option("--yes", "-y", "yes", is_flag=True, help="Do not ask before starting (a terminal asks).")
 @pass_app
 @reports_errors
-def issue_send(app: App, number: int, batch_size: int | None, detach: bool, progress: bool | None) -> None:
+def issue_send(
+    app: App, number: int, batch_size: int | None, detach: bool, progress: bool | None, yes: bool
+) -> None:
     """Send issue NUMBER to every active subscriber; running it again sends nothing twice.
 
+    The issue must be approved first (OUTREACH_APPROVAL). On a terminal it shows the subject and the
+    recipients per organization and asks before starting; --yes, or no terminal (a script), does not ask.
     Exit 4 when no relay answers (the issue is paused; sending it again resumes it), 6 when it paused itself.
     """
     app.guard_real_mail()
+    by = acting()
+    if not yes and sys.stdin.isatty() and not _confirmed(app, number, by):
+        click.echo(f"issue No. {number} was not sent", err=True)
+        raise SystemExit(1)
     if detach:
-        _start_only(app, number)
+        _start_only(app, number, by)
         return
     try:
         run = send_issue(
-            app, number, batch_size=batch_size, progress=sys.stdout.isatty() if progress is None else progress
+            app,
+            number,
+            by=by,
+            batch_size=batch_size,
+            progress=sys.stdout.isatty() if progress is None else progress,
         )
     except WorkerBusy as busy:
-        _start_only(app, number)
+        _start_only(app, number, by)
         click.echo(f"  {busy}")
         return
     print_run(app, run)
     refuse_if_paused(run)
 
 
-def _start_only(app: App, number: int) -> None:
+def _confirmed(app: App, number: int, by: Acting) -> bool:
+    """Show what a send that starts now does, and ask; an issue already started is not asked about."""
+    with app.migrated_db().session(dry_run=True) as session:
+        item = issues.get_issue(session, number)
+        if item.status not in (IssueStatus.DRAFT, IssueStatus.SCHEDULED):
+            return True
+        approval.require_approval(item, by.policy)
+        reach = audience(session, item)
+        lines = [
+            f"issue No. {number} ({item.status}, {approval.sign_off(item)})",
+            f"  subject (ja): {item.subject_ja}",
+            f"  subject (en): {item.subject_en}",
+        ]
+    for line in lines:
+        click.echo(line)
+    rows = [(group.slug, group.recipients, group.name_ja) for group in reach]
+    echo_table(_AUDIENCE, rows, indent="  ", empty="no recipients: no active subscriber wants this issue")
+    total = sum(group.recipients for group in reach)
+    return click.confirm(f"Send issue No. {number} to {total:,} recipients now?", default=False)
+
+
+def _start_only(app: App, number: int, by: Acting) -> None:
     with app.migrated_db().session() as session:
-        state, added = start_for_workers(session, number, now=utcnow())
+        state, added = start_for_workers(session, number, now=utcnow(), by=by)
     click.echo(f"issue No. {number} is {state}; {added} recipients queued for the workers")
 
 
-def send_issue(app: App, number: int, *, batch_size: int | None = None, progress: bool = False) -> SendRun:
+def send_issue(
+    app: App, number: int, *, by: Acting, batch_size: int | None = None, progress: bool = False
+) -> SendRun:
     db = app.migrated_db()
     with _progress_bar(enabled=progress) as on_progress:
         return asyncio.run(
@@ -190,6 +234,7 @@ def send_issue(app: App, number: int, *, batch_size: int | None = None, progress
                 app.settings,
                 number,
                 links=SignedLinks(app.settings),
+                by=by,
                 options=DeliveryOptions(batch_size=batch_size),
                 on_progress=on_progress,
             )

@@ -27,19 +27,22 @@ from sqlalchemy import select
 
 from outreach import content, issues
 from outreach.calendar import JST, format_jst, holiday_name
+from outreach.cli.approval import acting
 from outreach.cli.common import App, describe_destination, pass_app, reports_errors
 from outreach.cli.content import meeting_record
 from outreach.cli.issues import send_issue
 from outreach.composer import senders
 from outreach.db import Database
 from outreach.errors import InvalidInput, RelayUnavailable
-from outreach.jobs import JobRuntime, SendIssue
+from outreach.jobs import SCHEDULER, JobRuntime, SendIssue
 from outreach.leader import live_leader
 from outreach.models import JobRun, utcnow
 from outreach.planner import JobBook, cancel_job, schedule_issue
 from outreach.render import Renderer
 from outreach.schedule_settings import load_scheduler_settings
 from outreach.scheduler import DeliveryLoop, SchedulerService
+from outreach.staff.settings import ApprovalPolicy
+from outreach.usecases import approval
 from outreach.usecases.publish import Published, publish_meeting
 from outreach.usecases.sends import SendRun, make_worker, start_for_workers
 from subscribers.links import SignedLinks
@@ -54,14 +57,17 @@ def _describe_run(run: SendRun, destination: str) -> str:
 
 def send_with(app: App, *, resident_worker: bool = False) -> SendIssue:
     """The scheduler's send: what `outreach issue send N` does, run on a thread of its own; beside a resident
-    worker (`scheduler --with-worker`), only the start of the send, which that worker then delivers."""
+    worker (`scheduler --with-worker`), only the start of the send, which that worker then delivers. Either
+    refuses an issue that is not approved as OUTREACH_APPROVAL wants (NotApproved), and is audited as
+    `scheduler`."""
 
     async def send(issue_number: int) -> str:
+        by = acting(SCHEDULER)
         if resident_worker:
             with app.migrated_db().session() as session:
-                state, added = start_for_workers(session, issue_number, now=utcnow())
+                state, added = start_for_workers(session, issue_number, now=utcnow(), by=by)
             return f"issue No. {issue_number} is {state}: {added} recipients queued for the resident worker"
-        run = await asyncio.to_thread(send_issue, app, issue_number)
+        run = await asyncio.to_thread(lambda: send_issue(app, issue_number, by=by))
         return _describe_run(run, describe_destination(app.settings))
 
     return send
@@ -145,9 +151,9 @@ def _day_note(moment: datetime) -> str:
 @pass_app
 @reports_errors
 def issue_schedule(app: App, number: int, at_text: str, zone: str) -> None:
-    """Send issue NUMBER at a set time; scheduling it again moves it."""
+    """Send issue NUMBER at a set time; scheduling it again moves it. It must be approved first."""
     at = _moment(at_text, zone)
-    planned = schedule_issue(app.migrated_db(), number, at, now=utcnow())
+    planned = schedule_issue(app.migrated_db(), number, at, now=utcnow(), by=acting())
     click.echo(f"issue No. {number} goes out {format_jst(at)} (job {planned.id}){_day_note(at)}")
     click.echo(f"  {scheduler_state(app.db)}")
     click.echo("  `outreach schedule list` shows what is planned")
@@ -212,7 +218,7 @@ def schedule_history(app: App, limit: int, job_id: str | None) -> None:
 # --- outreach meeting publish -----------------------------------------------------------------------
 
 
-def _print_published(published: Published, scheduler: str) -> None:
+def _print_published(published: Published, scheduler: str, policy: ApprovalPolicy) -> None:
     number, at = published.issue_number, published.send_at
     click.echo(f"recorded {published.meeting} held on {published.held_on}")
     click.echo(f"composed issue No. {number}: {published.subject_ja}")
@@ -222,6 +228,10 @@ def _print_published(published: Published, scheduler: str) -> None:
     planned_for = " (the next business morning)" if published.next_business_morning else ""
     click.echo(f"planned: issue No. {number} goes out {format_jst(at)}{planned_for}{_day_note(at)}")
     click.echo(f"  {scheduler}")
+    if policy is not ApprovalPolicy.NONE:
+        click.echo(
+            f"  it goes out only once approved: `outreach issue approve {number} --as EMAIL` (an approver)"
+        )
     click.echo(
         f"  change it with `outreach issue schedule {number} --at …`, stop it with "
         f"`outreach schedule cancel {published.job_id}`"
@@ -274,7 +284,11 @@ def meeting_publish(
         preview_root=app.settings.var_dir / "preview",
         now=utcnow(),
     )
-    _print_published(published, scheduler_state(app.db))
+    by = acting()
+    with app.db.session() as session:  # the publisher composed it: under two-person, another approves it
+        issue = issues.get_issue(session, published.issue_number)
+        approval.note_composer(session, issue, by.actor, now=utcnow())
+    _print_published(published, scheduler_state(app.db), by.policy)
 
 
 # --- outreach scheduler -----------------------------------------------------------------------------

@@ -10,6 +10,7 @@ import click
 
 from outreach.cli.common import App, pass_app, reports_errors
 from outreach.errors import InvalidInput
+from outreach.staff.settings import load_staff_settings
 from subscribers.settings import load_subscription_settings
 
 _APP_FACTORY = "subscribers.web.app:create_app_from_environment"
@@ -39,12 +40,13 @@ def _check_the_secret(app: App) -> None:
 @pass_app
 @reports_errors
 def serve(app: App, host: str, port: int, workers: int, forwarded_allow_ips: str) -> None:
-    """Serve the subscriber pages: subscribe, confirm, preferences, unsubscribe, archive (Ctrl-C stops)."""
+    """Serve the public pages and the staff console under /admin/ (Ctrl-C stops)."""
     import uvicorn
 
     _check_the_secret(app)
     app.migrated_db()
     load_subscription_settings(app.settings)  # refuse bad settings here, not in every worker
+    load_staff_settings()
     click.echo(f"serving http://{host}:{port} for {app.settings.base_url} with {workers} worker(s)")
     uvicorn.run(
         _APP_FACTORY,

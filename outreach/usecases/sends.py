@@ -4,6 +4,9 @@ Each function takes a session (or the database) and an issue number, moves the i
 (outreach.states) and its rows through the outbox, and raises InvalidInput or NotFound with a sentence a
 person can act on. The CLI, the scheduler and the web console call these and nothing below them.
 
+A send starts only in `start_send`, which asks outreach.usecases.approval whether the issue is approved under
+the policy its caller passes in (`by`), and audits the start. `audience` tells who a send started now reaches.
+
 A send that finds no relay to take it pauses its issue with a reason that starts with RELAY_DOWN, so that
 `outreach issue status` says what happened; sending it again resumes it, as it is nobody's decision to make.
 """
@@ -12,8 +15,10 @@ from __future__ import annotations
 
 __all__ = [
     "RELAY_DOWN",
+    "Audience",
     "DeliveryOptions",
     "SendRun",
+    "audience",
     "cancel_send",
     "decide_held",
     "make_worker",
@@ -30,6 +35,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from outreach import outbox, states
@@ -41,10 +47,14 @@ from outreach.issues import get_issue, issue_topics
 from outreach.lanes import Lane, lanes_for
 from outreach.links import PersonalLinks
 from outreach.mailer import Mailer
-from outreach.models import Issue, IssueStatus, utcnow
+from outreach.models import Delivery, Issue, IssueStatus, Organization, Subscriber, SubscriberStatus, utcnow
+from outreach.network import NETWORK_SLUG
+from outreach.outbox.queue import wants
 from outreach.ratelimit import RateLimits
 from outreach.render import Renderer
+from outreach.staff import audit
 from outreach.store import Store
+from outreach.usecases.approval import Acting, record_go_ahead, require_approval
 from outreach.worker import Worker
 
 RELAY_DOWN = "the relay could not be reached: "
@@ -73,18 +83,61 @@ class SendRun:
     totals: Counter[str] = field(default_factory=Counter)
 
 
-def start_send(session: Session, issue: Issue, *, now: datetime) -> int:
-    """Write the ledger rows of a draft or scheduled issue and mark it sending; return how many rows."""
+@dataclass(frozen=True)
+class Audience:
+    """Who a send started now reaches in one organization (the network's row holds the unaffiliated too)."""
+
+    slug: str
+    name_ja: str
+    name_en: str
+    recipients: int
+
+    def name(self, language: str) -> str:
+        return self.name_ja if language == "ja" else self.name_en
+
+
+def start_send(session: Session, issue: Issue, *, now: datetime, by: Acting) -> int:
+    """Write the ledger rows of a draft or scheduled issue and mark it sending; return how many rows.
+
+    NotApproved when the issue is not approved as `by.policy` wants; the start is audited as `by.actor`.
+    """
+    if issue.status in states.MOVES["start"][0]:  # else the move's own refusal says what the issue is
+        require_approval(issue, by.policy)
     states.start(issue, now=now)
-    return outbox.enqueue_issue(session, issue, issue_topics(issue), now=now)
+    queued = outbox.enqueue_issue(session, issue, issue_topics(issue), now=now)
+    record_go_ahead(session, issue, by, action="issue.send", what=f"{queued} recipients queued", now=now)
+    return queued
 
 
-def start_for_workers(session: Session, number: int, *, now: datetime) -> tuple[IssueStatus, int]:
+def start_for_workers(session: Session, number: int, *, now: datetime, by: Acting) -> tuple[IssueStatus, int]:
     """Start a draft or scheduled issue and leave its delivery to running workers: its state, rows added."""
     issue = get_issue(session, number)
-    added = start_send(session, issue, now=now) if issue.status in states.MOVES["start"][0] else 0
+    added = start_send(session, issue, now=now, by=by) if issue.status in states.MOVES["start"][0] else 0
     _resume_if_only_the_relay_stopped_it(issue)
     return issue.status, added
+
+
+def audience(session: Session, issue: Issue) -> list[Audience]:
+    """Per organization, in the network's order, the active subscribers a send started now would add: those
+    who want the issue's topics and have no row of it yet. Reads only."""
+    already = select(Delivery.id).where(
+        Delivery.issue_id == issue.id, Delivery.subscriber_id == Subscriber.id
+    )
+    counted = session.execute(
+        select(Subscriber.organization_id, func.count())
+        .where(Subscriber.status == SubscriberStatus.ACTIVE, wants(issue_topics(issue)), ~already.exists())
+        .group_by(Subscriber.organization_id)
+    )
+    counts = {organization_id: int(count) for organization_id, count in counted}
+    found = []
+    for org in session.scalars(select(Organization).order_by(Organization.position)):
+        # The unaffiliated get the network's rendition: they are counted in its row.
+        count = counts.pop(org.id, 0) + (counts.pop(None, 0) if org.slug == NETWORK_SLUG else 0)
+        if count:
+            found.append(Audience(org.slug, org.name_ja, org.name_en, count))
+    if counts.get(None):  # a database without the seeded network still shows them
+        found.insert(0, Audience(NETWORK_SLUG, "(ネットワーク)", "(network)", counts[None]))
+    return found
 
 
 def _resume_if_only_the_relay_stopped_it(issue: Issue) -> bool:
@@ -95,23 +148,43 @@ def _resume_if_only_the_relay_stopped_it(issue: Issue) -> bool:
     return False
 
 
-def pause_send(session: Session, number: int, *, reason: str = "paused by staff") -> Issue:
+def _audit(
+    session: Session, issue: Issue, action: str, *, actor: str, ip: str | None, detail: str | None = None
+) -> None:
+    audit.record(
+        session,
+        actor=actor,
+        action=action,
+        target=audit.issue_target(issue.number),
+        detail=detail,
+        ip=ip,
+        now=utcnow(),
+    )
+
+
+def pause_send(
+    session: Session, number: int, *, actor: str, ip: str | None = None, reason: str = "paused by staff"
+) -> Issue:
     issue = get_issue(session, number)
     states.pause(issue, reason=reason)
+    _audit(session, issue, "issue.pause", actor=actor, ip=ip, detail=reason)
     return issue
 
 
-def resume_send(session: Session, number: int) -> Issue:
+def resume_send(session: Session, number: int, *, actor: str, ip: str | None = None) -> Issue:
     issue = get_issue(session, number)
     states.resume(issue)
+    _audit(session, issue, "issue.resume", actor=actor, ip=ip)
     return issue
 
 
-def cancel_send(session: Session, number: int) -> int:
+def cancel_send(session: Session, number: int, *, actor: str, ip: str | None = None) -> int:
     """Cancel an issue that is not sent yet; its unsent rows are cancelled. Return how many."""
     issue = get_issue(session, number)
     states.cancel(issue)
-    return outbox.cancel_rows(session, issue.id)
+    cancelled = outbox.cancel_rows(session, issue.id)
+    _audit(session, issue, "issue.cancel", actor=actor, ip=ip, detail=f"{cancelled} recipients not sent it")
+    return cancelled
 
 
 def retry_send(session: Session, number: int) -> int:
@@ -173,13 +246,13 @@ def _destination(settings: Settings, mailer: Mailer | None) -> str:
     return f"local outbox {settings.outbox_dir}"
 
 
-def _start(db: Database, number: int, run: SendRun, now: datetime) -> int:
+def _start(db: Database, number: int, run: SendRun, now: datetime, by: Acting) -> int:
     with db.session() as session:
         issue = get_issue(session, number)
         if issue.status == IssueStatus.SENT:
             run.already_sent = True
         elif issue.status in (IssueStatus.DRAFT, IssueStatus.SCHEDULED):
-            run.enqueued = start_send(session, issue, now=now)
+            run.enqueued = start_send(session, issue, now=now, by=by)
         elif _resume_if_only_the_relay_stopped_it(issue):
             return issue.id
         elif issue.status in (IssueStatus.PAUSED, IssueStatus.CANCELLED):
@@ -210,6 +283,7 @@ async def send_now(
     number: int,
     *,
     links: PersonalLinks,
+    by: Acting,
     mailer: Mailer | None = None,
     renderer: Renderer | None = None,
     options: DeliveryOptions | None = None,
@@ -217,9 +291,9 @@ async def send_now(
     on_progress: Callable[[Counter[str]], None] | None = None,
     worker_name: str | None = None,
 ) -> SendRun:
-    """Start the issue (its ledger rows) and deliver it in this process until nothing is due."""
+    """Start the issue (its ledger rows, if `by` may) and deliver it in this process until nothing is due."""
     run = SendRun(issue_number=number, destination=_destination(settings, mailer))
-    issue_id = _start(db, number, run, clock())
+    issue_id = _start(db, number, run, clock(), by)
     if not run.already_sent:
         lanes = None
         if mailer is not None:

@@ -14,15 +14,17 @@ from starlette.types import ASGIApp
 
 from outreach.composer import senders
 from outreach.config import Settings, load_settings
+from outreach.console import Console
 from outreach.db import Database
 from outreach.mailer import Mailer, make_mailer
 from outreach.render import Renderer
+from outreach.staff.settings import StaffSettings, load_staff_settings
 from subscribers.notices import Notices
 from subscribers.ratelimit import RateLimits
 from subscribers.settings import SubscriptionSettings, load_subscription_settings
 from subscribers.subscriptions import Subscriptions
 from subscribers.web.archive import Archive
-from subscribers.web.csrf import Csrf
+from subscribers.web.csrf import CSRF_FIELD, Csrf
 from subscribers.web.guards import BodyLimit, SecurityHeaders
 from subscribers.web.pages import Site
 from subscribers.web.views import Views
@@ -42,10 +44,13 @@ def create_app(
     settings: Settings,
     *,
     options: SubscriptionSettings | None = None,
+    staff: StaffSettings | None = None,
     mailer_factory: Callable[[Settings], Mailer] = make_mailer,
 ) -> Starlette:
-    """The public web app for subscribers; it checks at startup that the database is migrated."""
+    """The public web app for subscribers, and the staff console under /admin/ and /en/admin/; it checks at
+    startup that the database is migrated."""
     options = options or load_subscription_settings(settings)
+    staff = staff or load_staff_settings()
     db = Database(settings.database_url.reveal())
     renderer = Renderer(sender=senders(settings))
     csrf = Csrf(settings.secret_key, secure=settings.base_url.startswith("https://"))
@@ -54,6 +59,8 @@ def create_app(
         db, settings, options, notices=Notices(settings, mailer_factory=mailer_factory)
     )
     site = Site(subscriptions, views, csrf, RateLimits(options), Archive(db, renderer))
+    secure = settings.base_url.startswith("https://")
+    console = Console(db, renderer, csrf, csrf_field=CSRF_FIELD, settings=staff, secure=secure)
 
     @asynccontextmanager
     async def lifespan(_app: Starlette) -> AsyncIterator[None]:
@@ -62,7 +69,7 @@ def create_app(
         db.dispose()
 
     return _HeadersOutermost(
-        routes=site.routes(),
+        routes=[*console.routes(), *site.routes()],
         middleware=[
             Middleware(BodyLimit, max_bytes=MAX_BODY_BYTES, reject=views.asgi_error(413, "too_large")),
         ],

@@ -1,0 +1,354 @@
+"""The staff console in headless Chromium (Debian's), in Japanese and in English: log in, see the issues on
+the dashboard and the login in the audit log, log out; and the sign-off before a send (起案 → 決裁): the
+composer cannot approve, an approver does, staff send, and a resident worker delivers to the real SMTP server.
+The Japanese runs save the screenshots that the README shows (docs/screenshots/console-*.png).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
+from dataclasses import replace
+from datetime import date
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import Browser, Page, expect, sync_playwright
+
+from outreach.config import Settings, SmtpRelay
+from outreach.content import MeetingKey, find_meeting
+from outreach.db import Database
+from outreach.issues import compose_issue, get_issue
+from outreach.models import utcnow
+from outreach.staff import users
+from outreach.staff.models import StaffRole
+from outreach.staff.settings import ApprovalPolicy, StaffSettings
+from outreach.staff.users import NewUser
+from outreach.usecases import approval, drafts
+from outreach.usecases.approval import Acting
+from outreach.usecases.sends import make_worker, send_now, start_send
+from subscribers.directory import add_subscriber, organization_or_none
+from subscribers.links import SignedLinks
+from subscribers.settings import SubscriptionSettings
+from subscribers.web import create_app
+from tests.smtp_server import SmtpServer
+from tests.web_server import WebServer
+
+CHROMIUM = Path("/usr/bin/chromium")
+FLAGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+OPTIONS = SubscriptionSettings(
+    ratelimit_per_ip="1000/minute", ratelimit_per_address="1000/minute", inbound_domain="example.jp"
+)
+SCREENSHOTS = Path(__file__).resolve().parent.parent / "docs" / "screenshots"
+PASSWORD = "correct horse battery staple"
+UNCHECKED = Acting("scheduler", ApprovalPolicy.NONE)  # a send in a test's setting, without the sign-off
+EMAIL = "kaigai.taro@example.jp"
+WORDS = {
+    "ja": {
+        "login": "管理画面へのログイン",
+        "dashboard": "ダッシュボード",
+        "issue": "第3号",
+        "draft": "下書き",
+        "sending": "配信中",
+        "sent": "配信済み",
+        "audit": "操作記録",
+        "logged_in": "ログイン成功",
+        "failed": "ログインできませんでした",
+        "logged_out": "ログアウトしました。",
+        "log_out": "ログアウト",
+        "role": "事務局スタッフ",
+    },
+    "en": {
+        "login": "Log in to the console",
+        "dashboard": "Dashboard",
+        "issue": "Issue No. 3",
+        "draft": "Draft",
+        "sending": "Sending",
+        "sent": "Sent",
+        "audit": "Audit log",
+        "logged_in": "Logged in",
+        "failed": "You could not log in",
+        "logged_out": "You have logged out.",
+        "log_out": "Log out",
+        "role": "Secretariat staff",
+    },
+}
+
+pytestmark = pytest.mark.skipif(
+    not CHROMIUM.exists(),
+    reason="browser tests skipped: no /usr/bin/chromium (`apt-get install chromium`; .ci/run does it)",
+)
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    with sync_playwright() as playwright:
+        launched = playwright.chromium.launch(executable_path=str(CHROMIUM), args=FLAGS)
+        yield launched
+        launched.close()
+
+
+def _issues(db: Database, settings: Settings) -> None:
+    """Three issues: No. 1 sent to three companies, No. 2 sending, No. 3 a draft."""
+    with db.session() as session:
+        for index, slug in enumerate(("jetro", "jcci", "chuokai")):
+            organization = organization_or_none(session, slug)
+            add_subscriber(session, f"reader{index}@example.jp", organization=organization)
+        compose_issue(
+            session, meetings=[find_meeting(session, MeetingKey("plenary", 6))], issue_date=date(2022, 3, 15)
+        )
+    sending = send_now(db, settings, 1, links=SignedLinks(settings), by=UNCHECKED)
+    with ThreadPoolExecutor(max_workers=1) as pool:  # Playwright's sync API owns this thread's event loop
+        pool.submit(asyncio.run, sending).result(timeout=120)
+    with db.session() as session:
+        compose_issue(
+            session, meetings=[find_meeting(session, MeetingKey("plenary", 7))], issue_date=date(2022, 12, 1)
+        )
+        start_send(session, get_issue(session, 2), now=utcnow(), by=UNCHECKED)
+        compose_issue(
+            session, meetings=[find_meeting(session, MeetingKey("plenary", 8))], issue_date=date(2024, 2, 15)
+        )
+    with db.session() as session:
+        new = NewUser(EMAIL, StaffRole.STAFF, PASSWORD, name="海外 太郎")
+        users.add_user(session, new, actor="cli:root", now=utcnow())
+
+
+def _log_in(page: Page, url: str, password: str) -> None:
+    page.fill("#email", EMAIL)
+    page.fill("#password", password)
+    page.click("button[type=submit]")
+
+
+@pytest.mark.parametrize("language", ["ja", "en"])
+def test_log_in_see_the_dashboard_and_the_audit_log_then_log_out(
+    browser: Browser,
+    seeded_db: Database,
+    settings: Settings,
+    smtp_server: SmtpServer,
+    language: str,
+    database_url: str,
+) -> None:
+    words = WORDS[language]
+    base = "/admin" if language == "ja" else "/en/admin"
+    with WebServer() as web:
+        site_settings = replace(settings, smtp=SmtpRelay.from_url(smtp_server.url), base_url=web.url)
+        _issues(seeded_db, site_settings)
+        web.serve(create_app(site_settings, options=OPTIONS))
+        page = browser.new_page(viewport={"width": 1200, "height": 760}, locale="ja-JP")
+
+        # The dashboard asks for a login first, and comes back to it after.
+        page.goto(f"{web.url}{base}/")
+        expect(page.locator("h1")).to_have_text(words["login"])
+        assert page.url.startswith(f"{web.url}{base}/login?next=")
+        keep = language == "ja" and database_url.startswith("sqlite")
+        if keep:
+            page.screenshot(path=str(SCREENSHOTS / "console-login.png"), full_page=True)
+
+        _log_in(page, web.url, "not the password at all")
+        expect(page.locator(".error-summary h2")).to_have_text(words["failed"])
+        expect(page.locator("#email")).to_have_value(EMAIL)
+        expect(page.locator("#password")).to_have_value("")
+        _log_in(page, web.url, PASSWORD)
+
+        expect(page.locator("h1")).to_have_text(words["dashboard"])
+        assert page.url == f"{web.url}{base}/"
+        expect(page.locator(".who-name")).to_have_text("海外 太郎")
+        expect(page.locator(".role")).to_have_text(words["role"])
+        rows = page.locator("tbody tr")
+        expect(rows).to_have_count(3)
+        expect(rows.nth(0).locator("td").nth(0)).to_have_text(words["issue"])
+        expect(rows.nth(0).locator(".state")).to_have_text(words["draft"])
+        expect(rows.nth(1).locator(".state")).to_have_text(words["sending"])
+        expect(rows.nth(2).locator(".state")).to_have_text(words["sent"])
+        expect(rows.nth(2).locator("td.figure")).to_have_text("3")
+        if keep:
+            page.screenshot(path=str(SCREENSHOTS / "console-dashboard.png"), full_page=True)
+
+        # The audit log shows this login, the failed one before it, who added the user, and the two sends
+        # of the setting (by the scheduler, without the sign-off).
+        page.click(f".console-nav >> text={words['audit']}")
+        expect(page.locator("h1")).to_have_text(words["audit"])
+        first = page.locator("tbody tr").nth(0)
+        expect(first).to_contain_text(f"staff:{EMAIL}")
+        expect(first).to_contain_text(words["logged_in"])
+        expect(first).to_contain_text("127.0.0.1")
+        expect(page.locator("tbody tr")).to_have_count(5)
+        page.fill("#actor", "cli:")
+        page.click("form.filter button")
+        expect(page.locator("tbody tr")).to_have_count(1)
+        expect(page.locator("tbody tr")).to_contain_text("cli:root")
+
+        # The language switch keeps the page; logging out ends the session.
+        other = "/en/admin" if language == "ja" else "/admin"
+        page.click("a.language")
+        assert page.url == f"{web.url}{other}/audit?actor=cli%3A"
+        page.click("a.language")
+        page.click(f"button:has-text('{words['log_out']}')")
+        expect(page.locator(".notice")).to_have_text(words["logged_out"])
+        page.goto(f"{web.url}{base}/")
+        expect(page.locator("h1")).to_have_text(words["login"])
+        page.close()
+
+
+def test_the_console_fits_a_phone_screen(browser: Browser, seeded_db: Database, settings: Settings) -> None:
+    with seeded_db.session() as session:
+        users.add_user(session, NewUser(EMAIL, StaffRole.ADMIN, PASSWORD), actor="cli:root", now=utcnow())
+    with WebServer() as web:
+        web.serve(create_app(replace(settings, base_url=web.url), options=OPTIONS))
+        page = browser.new_page(viewport={"width": 390, "height": 844}, device_scale_factor=2)
+        page.goto(f"{web.url}/admin/login")
+        _log_in(page, web.url, PASSWORD)
+        expect(page.locator("h1")).to_have_text("ダッシュボード")
+        overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
+        page.close()
+    assert overflow <= 0
+
+
+APPROVER = "kessai.hanako@example.jp"
+SIGN_OFF = {
+    "ja": {
+        "approve": "決裁する",
+        "approved": "決裁しました。",
+        "wait": "まだ決裁されていません。決裁者に決裁を依頼してください。",
+        "send_now": "今すぐ配信する",
+        "confirm": "配信の確認",
+        "start": "配信を開始する",
+        "started": "配信を開始しました。配信ワーカーが順に送ります。",
+        "sent": "配信済み",
+    },
+    "en": {
+        "approve": "Approve",
+        "approved": "Approved.",
+        "wait": "It is not approved yet. Ask an approver to approve it.",
+        "send_now": "Send now",
+        "confirm": "Confirm the send",
+        "start": "Start the send",
+        "started": "The send has started. The delivery workers are sending it.",
+        "sent": "Sent",
+    },
+}
+
+
+@contextmanager
+def resident_worker(db: Database, settings: Settings) -> Iterator[None]:
+    """What `outreach worker` runs, on a thread of its own until the test is done: the console's send now
+    only starts a send (start_for_workers), and a resident worker delivers it."""
+    worker = make_worker(db, settings, links=SignedLinks(settings))
+    running: dict[str, tuple[asyncio.AbstractEventLoop, asyncio.Event]] = {}
+    ready = threading.Event()
+
+    async def serve() -> None:
+        stop = asyncio.Event()
+        running["it"] = (asyncio.get_running_loop(), stop)
+        ready.set()
+        await worker.run(until_idle=False, stop=stop)
+
+    thread = threading.Thread(target=asyncio.run, args=(serve(),), name="resident worker")
+    thread.start()
+    assert ready.wait(timeout=30)
+    try:
+        yield
+    finally:
+        loop, stop = running["it"]
+        loop.call_soon_threadsafe(stop.set)
+        thread.join(timeout=60)
+        worker.close()
+    assert not thread.is_alive()
+
+
+def _sign_off_setting(db: Database) -> None:
+    """Three companies (JETRO's, JCCI's, one on its own), a draft composed by a staff user, an approver."""
+    with db.session() as session:
+        for index, slug in enumerate(("jetro", "jcci", None)):
+            organization = organization_or_none(session, slug) if slug else None
+            add_subscriber(session, f"reader{index}@example.jp", organization=organization)
+        users.add_user(
+            session,
+            NewUser(EMAIL, StaffRole.STAFF, PASSWORD, name="海外 太郎"),
+            actor="cli:root",
+            now=utcnow(),
+        )
+        approver = NewUser(APPROVER, StaffRole.APPROVER, PASSWORD, name="決裁 花子")
+        users.add_user(session, approver, actor="cli:root", now=utcnow())
+        draft = drafts.NewDraft(meetings=["plenary:8"], issue_date=date(2024, 2, 15))
+        approval.compose_as(session, draft, f"staff:{EMAIL}", now=utcnow())
+
+
+def _as(page: Page, url: str, email: str) -> None:
+    page.goto(f"{url}/login")
+    page.fill("#email", email)
+    page.fill("#password", PASSWORD)
+    page.click("button[type=submit]")
+
+
+@pytest.mark.parametrize("language", ["ja", "en"])
+def test_the_composer_cannot_approve_an_approver_does_and_staff_send(
+    browser: Browser,
+    seeded_db: Database,
+    settings: Settings,
+    smtp_server: SmtpServer,
+    language: str,
+    database_url: str,
+) -> None:
+    words = SIGN_OFF[language]
+    base = "/admin" if language == "ja" else "/en/admin"
+    keep = language == "ja" and database_url.startswith("sqlite")
+    _sign_off_setting(seeded_db)
+    with WebServer() as web:
+        site_settings = replace(settings, smtp=SmtpRelay.from_url(smtp_server.url), base_url=web.url)
+        two_person = StaffSettings(approval=ApprovalPolicy.TWO_PERSON)
+        web.serve(create_app(site_settings, options=OPTIONS, staff=two_person))
+        console = f"{web.url}{base}"
+        page = browser.new_page(viewport={"width": 1200, "height": 900}, locale="ja-JP")
+
+        # The staff user who composed it finds it from the dashboard, and cannot approve or send it.
+        _as(page, console, EMAIL)
+        page.click("tbody tr >> nth=0 >> a")
+        assert page.url == f"{console}/issues/1"
+        expect(page.locator("#approval")).to_contain_text(words["wait"])
+        expect(page.locator("#approval button")).to_have_count(0)
+        expect(page.locator("#sending button")).to_have_count(0)
+        page.click("button.secondary")  # log out
+
+        # An approver approves it.
+        _as(page, console, APPROVER)
+        page.goto(f"{console}/issues/1")
+        page.click(f"#approval button:has-text('{words['approve']}')")
+        expect(page.locator(".notice")).to_have_text(words["approved"])
+        expect(page.locator("#approval")).to_contain_text(f"staff:{APPROVER}")
+        page.click("button.secondary")
+
+        # Staff send it, after the confirmation, and a resident worker delivers it.
+        _as(page, console, EMAIL)
+        page.goto(f"{console}/issues/1")
+        expect(page.locator("#sending")).to_contain_text(words["send_now"])
+        if keep:
+            page.screenshot(path=str(SCREENSHOTS / "console-issue.png"), full_page=True)
+        page.click(f"#sending button:has-text('{words['send_now']}')")
+        expect(page.locator("h1")).to_have_text(words["confirm"])
+        expect(page.locator("tfoot td")).to_have_text("3")
+        if keep:
+            page.screenshot(path=str(SCREENSHOTS / "console-confirm.png"), full_page=True)
+        with resident_worker(seeded_db, site_settings):
+            page.click(f"form.confirm button:has-text('{words['start']}')")
+            expect(page.locator(".notice")).to_have_text(words["started"])
+            for _ in range(120):  # the worker marks the send done once its last reply is in
+                page.reload()
+                if page.locator("h1 .state").inner_text() == words["sent"]:
+                    break
+                page.wait_for_timeout(250)
+            expect(page.locator("h1 .state")).to_have_text(words["sent"])
+        page.close()
+    assert smtp_server.handler.copies() == {f"reader{index}@example.jp": 1 for index in range(3)}
