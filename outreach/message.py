@@ -237,6 +237,8 @@ class MessageFactory:
         charset = (
             self._charset if all(fits_charset(value, self._charset) for value in values.values()) else "utf-8"
         )
+        if charset != self._charset:  # and the page says what it is in
+            html = html.replace(f"charset={self._charset}", f"charset={charset}", 1)
         raw = {
             subtype: eight_bit and charset == "utf-8" and self._budgets[subtype].fits(values)
             for subtype in ("plain", "html")

@@ -147,7 +147,11 @@ def test_a_utf8_issue_reaches_each_reader_in_the_charset_they_or_their_organizat
             _, html_part = message.iter_parts()
             assert isinstance(html_part, EmailMessage)
             assert f'charset={ISO}"' in html_part.get_content()  # the page says what it is in
-    assert "髙橋" in str(smtp_server.handler.to("takahashi@example.jp")[0].parsed()["To"])
+    takahashi = smtp_server.handler.to("takahashi@example.jp")[0].parsed()
+    assert "髙橋" in str(takahashi["To"])
+    _, fallback_html = takahashi.iter_parts()
+    assert isinstance(fallback_html, EmailMessage)
+    assert 'charset=utf-8"' in fallback_html.get_content()  # the one message in UTF-8 says so in its page
 
 
 def test_an_organization_back_to_default_gets_the_issues_own_charset(
