@@ -98,3 +98,11 @@ def test_a_feed_with_no_sent_issue_is_still_a_valid_feed(client: httpx.Client) -
 def test_the_archive_page_links_its_feed(seeded_db: Database, client: httpx.Client) -> None:
     for prefix in ("", "/en"):
         assert f'href="{prefix}/archive.atom"' in client.get(f"{prefix}/archive").text
+
+
+@pytest.mark.parametrize("page", ["/", "/archive", "/unsubscribe", "/privacy"])
+def test_every_page_announces_the_feed_and_links_the_privacy_notice(client: httpx.Client, page: str) -> None:
+    for prefix in ("", "/en"):
+        html = client.get(f"{prefix}{page}").text
+        assert f'<link rel="alternate" type="application/atom+xml" href="{prefix}/archive.atom"' in html
+        assert f'href="{prefix}/privacy"' in html
