@@ -325,3 +325,12 @@ def test_a_preview_of_an_organization_that_prefers_iso_2022_jp_is_in_it(
     assert snapshot(ready) == before  # the issue lent its charset for the preview, and has its own back
     with ready.session() as session:
         assert get_issue(session, number).charset == "utf-8"
+
+
+def test_issue_compose_prints_what_the_charset_replaced(ready: Database) -> None:
+    _add(ready, "member@example.jp", "jetro", charset=ISO)
+    result = run("issue", "compose", "--meeting", "plenary:8")
+    assert result.exit_code == 0, result.output
+    [line] = [line for line in result.output.splitlines() if "replaced for the charset" in line]
+    assert "～ → 〜" in line
+    assert line.endswith("for readers who prefer iso-2022-jp")

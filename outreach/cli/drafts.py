@@ -37,7 +37,7 @@ def drafted_report(drafted: drafts.Drafted) -> Callable[[], None]:
             lines.append(f"  - meeting {section.meeting.key} ({section.meeting.held_on})")
         elif section.promotion is not None:
             lines.append(f"  - promotion {section.promotion.slug}")
-    lines += [f"  {item.charset} replaces: {change}" for change in drafted.substitutions]
+    lines += [f"  replaced for the charset: {change}" for change in drafted.substitutions]
     warnings = list(drafted.warnings)
 
     def show() -> None:
