@@ -11,8 +11,9 @@ import secrets
 import shutil
 from collections import Counter
 from collections.abc import Iterator
+from datetime import date
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import psycopg
 import pytest
@@ -21,11 +22,17 @@ from hypothesis import settings as hypothesis_settings
 from sqlalchemy import create_engine, inspect, select, text
 
 from outreach.config import Settings, load_settings
+from outreach.content import MeetingKey, find_meeting
 from outreach.db import Database
-from outreach.models import Base
+from outreach.issues import compose_issue
+from outreach.models import Base, IssueStatus
 from outreach.seed import seed_network
 from outreach.staff import models as _staff_models  # noqa: F401  (its tables are on the same metadata)
+from tests.browser import CHROMIUM, FLAGS
 from tests.smtp_server import SmtpServer
+
+if TYPE_CHECKING:
+    from playwright.sync_api import Browser
 
 # The server that `.ci/run` starts; `make test` uses it whenever it answers.
 LOCAL_POSTGRES_URL = "postgresql://postgres@127.0.0.1:5432/test"
@@ -134,9 +141,34 @@ def seeded_db(db: Database) -> Database:
 
 
 @pytest.fixture
+def second_issue(seeded_db: Database) -> int:
+    """The number of issue No. 2 (the 8th plenary), a draft composed after No. 1 (the 7th) was sent: an
+    issue as readers typically get it, with what the one before it carried."""
+    with seeded_db.session() as session:
+        first = compose_issue(
+            session, meetings=[find_meeting(session, MeetingKey("plenary", 7))], issue_date=date(2022, 12, 1)
+        )
+        first.status = IssueStatus.SENT
+        return compose_issue(
+            session, meetings=[find_meeting(session, MeetingKey("plenary", 8))], issue_date=date(2024, 2, 15)
+        ).number
+
+
+@pytest.fixture
 def smtp_server() -> Iterator[SmtpServer]:
     with SmtpServer() as server:
         yield server
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    """Headless Chromium (tests/browser.py), one for each module of browser tests."""
+    from playwright.sync_api import sync_playwright  # loaded by the browser tests alone
+
+    with sync_playwright() as playwright:
+        launched = playwright.chromium.launch(executable_path=str(CHROMIUM), args=FLAGS)
+        yield launched
+        launched.close()
 
 
 @pytest.fixture

@@ -64,6 +64,13 @@ def approve(db: Database, number: int, who: StaffView, policy: ApprovalPolicy = 
         approval.approve(session, number, who, policy=policy, now=NOW + timedelta(minutes=5), ip="192.0.2.1")
 
 
+def approved(db: Database, composer: str, approver: StaffView) -> int:
+    """An issue that `composer` composed and `approver` approved, under two-person."""
+    number = compose(db, composer)
+    approve(db, number, approver)
+    return number
+
+
 def sign_off(db: Database, number: int) -> tuple[str | None, str | None, datetime | None]:
     with db.session() as session:
         issue = get_issue(session, number)
@@ -138,8 +145,7 @@ def test_under_self_the_composer_may_approve_and_the_log_says_so(
 def test_an_edit_withdraws_the_approval_and_the_editor_becomes_the_composer(
     seeded_db: Database, people: dict[str, StaffView]
 ) -> None:
-    number = compose(seeded_db, "staff:alice@example.jp")
-    approve(seeded_db, number, people[BOB])
+    number = approved(seeded_db, "staff:alice@example.jp", people[BOB])
 
     with seeded_db.session() as session:
         changes = drafts.DraftChanges(subject_ja="【臨時号】第8回本会合の開催結果")
@@ -186,8 +192,7 @@ def test_an_unapproved_issue_cannot_start_or_be_scheduled(
 def test_an_approved_issue_starts_and_the_start_names_the_approval(
     seeded_db: Database, people: dict[str, StaffView]
 ) -> None:
-    number = compose(seeded_db, "cli:taro")
-    approve(seeded_db, number, people[ALICE])
+    number = approved(seeded_db, "cli:taro", people[ALICE])
 
     with seeded_db.session() as session:
         later = NOW + timedelta(minutes=10)

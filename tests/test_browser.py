@@ -8,15 +8,13 @@ from __future__ import annotations
 
 import asyncio
 import re
-from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
-from datetime import date
 from email.message import EmailMessage
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Browser, expect, sync_playwright
+from playwright.sync_api import Browser, expect
 from sqlalchemy import select
 
 from outreach.composer import senders
@@ -25,7 +23,7 @@ from outreach.content import MeetingKey, find_meeting
 from outreach.db import Database
 from outreach.digest import carried_before
 from outreach.issues import compose_issue, get_issue, issue_topics
-from outreach.models import IssueStatus, Subscriber, SubscriberStatus, Topic, utcnow
+from outreach.models import Subscriber, SubscriberStatus, Topic, utcnow
 from outreach.network import NETWORK_SLUG
 from outreach.preview import sample_values
 from outreach.render import Renderer
@@ -36,31 +34,14 @@ from subscribers.consent import ConsentSource, Origin
 from subscribers.directory import find_organization
 from subscribers.lifecycle import Details, Preferences, confirm_subscription
 from subscribers.links import SignedLinks
-from subscribers.settings import SubscriptionSettings
 from subscribers.web import create_app
+from tests.browser import OPTIONS, needs_chromium
 from tests.smtp_server import SmtpServer
 from tests.web_server import WebServer
 
-CHROMIUM = Path("/usr/bin/chromium")
-FLAGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
-OPTIONS = SubscriptionSettings(
-    ratelimit_per_ip="1000/minute", ratelimit_per_address="1000/minute", inbound_domain="example.jp"
-)
 URL = re.compile(r"https?://[^\s<>\"]+")
 
-pytestmark = pytest.mark.skipif(
-    not CHROMIUM.exists(),
-    reason="browser tests skipped: no /usr/bin/chromium (`apt-get install chromium`; .ci/run does it)",
-)
+pytestmark = needs_chromium
 
 WORDS = {
     "ja": {
@@ -84,14 +65,6 @@ WORDS = {
         "org": "The Japan Chamber of Commerce and Industry",
     },
 }
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    with sync_playwright() as playwright:
-        launched = playwright.chromium.launch(executable_path=str(CHROMIUM), args=FLAGS)
-        yield launched
-        launched.close()
 
 
 def _text(message: EmailMessage) -> str:
@@ -224,16 +197,8 @@ def test_the_form_fits_a_phone_screen(
     assert button_width > 300  # a full-width button for a thumb
 
 
-def _typical_issue(db: Database, settings: Settings) -> dict[str, str]:
+def _typical_issue(db: Database, settings: Settings, number: int) -> dict[str, str]:
     """Issue No. 2, after a sent No. 1: the network's rendition in each language, filled for a reader."""
-    with db.session() as session:
-        first = compose_issue(
-            session, meetings=[find_meeting(session, MeetingKey("plenary", 7))], issue_date=date(2022, 12, 1)
-        )
-        first.status = IssueStatus.SENT
-        number = compose_issue(
-            session, meetings=[find_meeting(session, MeetingKey("plenary", 8))], issue_date=date(2024, 2, 15)
-        ).number
     renderer = Renderer(sender=senders(settings))
     with db.session() as session:
         issue = get_issue(session, number)
@@ -249,10 +214,15 @@ def _typical_issue(db: Database, settings: Settings) -> dict[str, str]:
 
 @pytest.mark.parametrize("language", ["ja", "en"])
 def test_a_typical_issue_is_under_2000_px_at_600_px_and_fits_a_phone(
-    browser: Browser, seeded_db: Database, settings: Settings, language: str, tmp_path: Path
+    browser: Browser,
+    seeded_db: Database,
+    settings: Settings,
+    second_issue: int,
+    language: str,
+    tmp_path: Path,
 ) -> None:
     path = tmp_path / f"issue-{language}.html"
-    path.write_text(_typical_issue(seeded_db, settings)[language], encoding="utf-8")
+    path.write_text(_typical_issue(seeded_db, settings, second_issue)[language], encoding="utf-8")
     sizes = {}
     for width in (600, 375):
         page = browser.new_page(viewport={"width": width, "height": 800})

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import timedelta
 from typing import Any
 
@@ -30,7 +29,7 @@ from outreach.usecases.approval import Acting
 from outreach.usecases.sends import start_send
 from subscribers.directory import add_subscriber, organization_or_none
 from tests.conftest import snapshot
-from tests.test_console_http import USERS, Console, add_user, csrf_in, log_in, served, without
+from tests.test_console_http import USERS, Console, add_user, csrf_in, logged_in, served, without
 
 ISSUE = "/issues/1"
 POSTS = ("/approve", "/send", "/schedule", "/pause", "/resume", "/cancel")
@@ -59,14 +58,6 @@ def approve_directly(db: Database) -> None:
         approval.record_approval(
             session, 1, "staff:approver@example.jp", policy=ApprovalPolicy.TWO_PERSON, now=utcnow()
         )
-
-
-@contextmanager
-def client_of(console: Console, role: StaffRole) -> Iterator[httpx.Client]:
-    with console.client() as client:
-        answer = log_in(client, USERS[role])
-        assert answer.status_code == 303, answer.text
-        yield client
 
 
 def post(client: httpx.Client, path: str, **fields: str) -> httpx.Response:
@@ -100,7 +91,7 @@ def test_the_issue_page_shows_the_issue_its_sign_off_and_who_it_would_reach(
     console: Console, base: str, words: tuple[str, ...]
 ) -> None:
     compose(console.db)
-    with client_of(console, StaffRole.STAFF) as staff, client_of(console, StaffRole.APPROVER) as approver:
+    with logged_in(console, StaffRole.STAFF) as staff, logged_in(console, StaffRole.APPROVER) as approver:
         dashboard = staff.get(f"{base}/")
         before = snapshot(console.db)
         page = staff.get(f"{base}{ISSUE}")
@@ -122,7 +113,7 @@ def test_the_issue_page_shows_the_issue_its_sign_off_and_who_it_would_reach(
 
 def test_the_composer_cannot_approve_their_own_issue_another_approver_can(console: Console) -> None:
     compose(console.db, StaffRole.ADMIN)
-    with client_of(console, StaffRole.ADMIN) as admin:
+    with logged_in(console, StaffRole.ADMIN) as admin:
         before = snapshot(console.db)
         refused = post(admin, f"/admin{ISSUE}/approve")
         english = post(admin, f"/en/admin{ISSUE}/approve")
@@ -131,7 +122,7 @@ def test_the_composer_cannot_approve_their_own_issue_another_approver_can(consol
     assert "You cannot approve an issue you composed." in english.text
     assert unchanged(console.db, before)
 
-    with client_of(console, StaffRole.APPROVER) as approver:
+    with logged_in(console, StaffRole.APPROVER) as approver:
         done = post(approver, f"/admin{ISSUE}/approve")
         assert (done.status_code, done.headers["location"]) == (303, f"/admin{ISSUE}?done=approved")
         page = approver.get(done.headers["location"])
@@ -167,7 +158,7 @@ def test_every_refusal_of_an_issue_route_changes_nothing(console: Console, base:
         (StaffRole.APPROVER, ("/send", "/schedule", "/pause", "/resume", "/cancel")),
         (StaffRole.ORG_EDITOR, POSTS),
     ):
-        with client_of(console, role) as client:
+        with logged_in(console, role) as client:
             token = csrf_in(client.get(f"{base}/login", follow_redirects=True).text)
             checked = snapshot(console.db)
             for action in refused:
@@ -186,7 +177,7 @@ def test_every_refusal_of_an_issue_route_changes_nothing(console: Console, base:
 
 def test_an_unapproved_issue_cannot_be_confirmed_sent_or_scheduled(console: Console) -> None:
     compose(console.db)
-    with client_of(console, StaffRole.STAFF) as staff:
+    with logged_in(console, StaffRole.STAFF) as staff:
         before = snapshot(console.db)
         at = (utcnow() + timedelta(days=2)).astimezone(JST).strftime("%Y-%m-%dT%H:%M")
         answers = [
@@ -204,7 +195,7 @@ def test_an_unapproved_issue_cannot_be_confirmed_sent_or_scheduled(console: Cons
 def test_staff_confirm_and_send_now_for_the_resident_workers(console: Console) -> None:
     compose(console.db)
     approve_directly(console.db)
-    with client_of(console, StaffRole.STAFF) as staff:
+    with logged_in(console, StaffRole.STAFF) as staff:
         page = staff.get(f"/admin{ISSUE}")
         before = snapshot(console.db)
         confirmation = staff.get(f"/admin{ISSUE}/send")
@@ -236,7 +227,7 @@ def test_schedule_suggests_the_next_business_morning_and_plans_the_send(console:
     compose(console.db)
     approve_directly(console.db)
     suggested = next_business_morning(utcnow()).strftime("%Y-%m-%dT%H:%M")
-    with client_of(console, StaffRole.STAFF) as staff:
+    with logged_in(console, StaffRole.STAFF) as staff:
         page = staff.get(f"/admin{ISSUE}")
         before = snapshot(console.db)
         garbled = staff.get(f"/admin{ISSUE}/schedule", params={"at": "来週の月曜"})
@@ -267,7 +258,7 @@ def test_schedule_suggests_the_next_business_morning_and_plans_the_send(console:
 
 def test_pause_resume_and_cancel_a_running_send(console: Console) -> None:
     compose(console.db)
-    with client_of(console, StaffRole.STAFF) as staff:
+    with logged_in(console, StaffRole.STAFF) as staff:
         refused = post(staff, f"/admin{ISSUE}/pause")  # a draft is not being sent
         assert refused.status_code == 409
         assert "この号は現在「下書き」のため、この操作はできません。" in refused.text
@@ -295,7 +286,7 @@ def test_pause_resume_and_cancel_a_running_send(console: Console) -> None:
 
 
 def test_an_issue_that_does_not_exist_is_a_404(console: Console) -> None:
-    with client_of(console, StaffRole.ADMIN) as admin:
+    with logged_in(console, StaffRole.ADMIN) as admin:
         for path in ("/admin/issues/9", "/admin/issues/99999999999", "/en/admin/issues/9/send"):
             answer = admin.get(path)
             assert answer.status_code == 404, path

@@ -16,7 +16,7 @@ from datetime import date
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Browser, Page, expect, sync_playwright
+from playwright.sync_api import Browser, Page, expect
 
 from outreach.config import Settings, SmtpRelay
 from outreach.content import MeetingKey, find_meeting
@@ -32,25 +32,11 @@ from outreach.usecases.approval import Acting
 from outreach.usecases.sends import make_worker, send_now, start_send
 from subscribers.directory import add_subscriber, organization_or_none
 from subscribers.links import SignedLinks
-from subscribers.settings import SubscriptionSettings
 from subscribers.web import create_app
+from tests.browser import OPTIONS, needs_chromium
 from tests.smtp_server import SmtpServer
 from tests.web_server import WebServer
 
-CHROMIUM = Path("/usr/bin/chromium")
-FLAGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
-OPTIONS = SubscriptionSettings(
-    ratelimit_per_ip="1000/minute", ratelimit_per_address="1000/minute", inbound_domain="example.jp"
-)
 SCREENSHOTS = Path(__file__).resolve().parent.parent / "docs" / "screenshots"
 PASSWORD = "correct horse battery staple"
 UNCHECKED = Acting("scheduler", ApprovalPolicy.NONE)  # a send in a test's setting, without the sign-off
@@ -86,18 +72,7 @@ WORDS = {
     },
 }
 
-pytestmark = pytest.mark.skipif(
-    not CHROMIUM.exists(),
-    reason="browser tests skipped: no /usr/bin/chromium (`apt-get install chromium`; .ci/run does it)",
-)
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    with sync_playwright() as playwright:
-        launched = playwright.chromium.launch(executable_path=str(CHROMIUM), args=FLAGS)
-        yield launched
-        launched.close()
+pytestmark = needs_chromium
 
 
 def _issues(db: Database, settings: Settings) -> None:
@@ -125,8 +100,9 @@ def _issues(db: Database, settings: Settings) -> None:
         users.add_user(session, new, actor="cli:root", now=utcnow())
 
 
-def _log_in(page: Page, url: str, password: str) -> None:
-    page.fill("#email", EMAIL)
+def _log_in(page: Page, *, email: str = EMAIL, password: str = PASSWORD) -> None:
+    """Fill in the login form on the page and send it."""
+    page.fill("#email", email)
     page.fill("#password", password)
     page.click("button[type=submit]")
 
@@ -156,11 +132,11 @@ def test_log_in_see_the_dashboard_and_the_audit_log_then_log_out(
         if keep:
             page.screenshot(path=str(SCREENSHOTS / "console-login.png"), full_page=True)
 
-        _log_in(page, web.url, "not the password at all")
+        _log_in(page, password="not the password at all")
         expect(page.locator(".error-summary h2")).to_have_text(words["failed"])
         expect(page.locator("#email")).to_have_value(EMAIL)
         expect(page.locator("#password")).to_have_value("")
-        _log_in(page, web.url, PASSWORD)
+        _log_in(page)
 
         expect(page.locator("h1")).to_have_text(words["dashboard"])
         assert page.url == f"{web.url}{base}/"
@@ -209,7 +185,7 @@ def test_the_console_fits_a_phone_screen(browser: Browser, seeded_db: Database, 
         web.serve(create_app(replace(settings, base_url=web.url), options=OPTIONS))
         page = browser.new_page(viewport={"width": 390, "height": 844}, device_scale_factor=2)
         page.goto(f"{web.url}/admin/login")
-        _log_in(page, web.url, PASSWORD)
+        _log_in(page)
         expect(page.locator("h1")).to_have_text("ダッシュボード")
         overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
         page.close()
@@ -288,9 +264,7 @@ def _sign_off_setting(db: Database) -> None:
 
 def _as(page: Page, url: str, email: str) -> None:
     page.goto(f"{url}/login")
-    page.fill("#email", email)
-    page.fill("#password", PASSWORD)
-    page.click("button[type=submit]")
+    _log_in(page, email=email)
 
 
 @pytest.mark.parametrize("language", ["ja", "en"])

@@ -12,7 +12,7 @@ import re
 import shutil
 import subprocess
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import UTC, datetime
 from pathlib import Path
 
 import lxml.html
@@ -21,12 +21,11 @@ from sqlalchemy import select
 
 from outreach.composer import salutation, senders
 from outreach.config import Settings
-from outreach.content import MeetingKey, find_meeting
 from outreach.db import Database
 from outreach.digest import carried_before
-from outreach.issues import compose_issue, get_issue
+from outreach.issues import get_issue
 from outreach.message import MessageFactory, Personal
-from outreach.models import IssueStatus, Organization
+from outreach.models import Organization
 from outreach.render import Renderer, Rendition, Sender
 from subscribers.links import SignedLinks
 
@@ -48,21 +47,13 @@ class Built:
 
 
 @pytest.fixture
-def messages(seeded_db: Database, settings: Settings) -> list[Built]:
+def messages(seeded_db: Database, settings: Settings, second_issue: int) -> list[Built]:
     """Issue No. 2 (No. 1 sent before it) for a reader of every organization in both languages."""
-    with seeded_db.session() as session:
-        first = compose_issue(
-            session, meetings=[find_meeting(session, MeetingKey("plenary", 7))], issue_date=date(2022, 12, 1)
-        )
-        first.status = IssueStatus.SENT
-        number = compose_issue(
-            session, meetings=[find_meeting(session, MeetingKey("plenary", 8))], issue_date=date(2024, 2, 15)
-        ).number
     renderer = Renderer(sender=senders(settings))
     links = SignedLinks(settings)
     built = []
     with seeded_db.session() as session:
-        issue = get_issue(session, number)
+        issue = get_issue(session, second_issue)
         carried = carried_before(session, issue)
         organizations = session.scalars(select(Organization).order_by(Organization.position)).all()
         for organization in organizations:

@@ -9,6 +9,7 @@ from __future__ import annotations
 __all__ = ["users"]
 
 import sys
+from collections.abc import Callable
 from typing import Any
 
 import click
@@ -129,15 +130,22 @@ def users_list(app: App, as_json: bool) -> None:
     )
 
 
+def _switch(
+    app: App, email: str, switch: Callable[..., tuple[StaffView, bool]], *, done: str, unchanged: str
+) -> None:
+    """Disable or enable a user; say `done EMAIL`, or `EMAIL unchanged` when there was nothing to do."""
+    with app.migrated_db().session() as session:
+        user, changed = switch(session, email, actor=cli_actor(), now=utcnow())
+    click.echo(f"{done} {user.email}" if changed else f"{user.email} {unchanged}")
+
+
 @users.command("disable", short_help="Disable a user and end their sessions.")
 @click.argument("email")
 @pass_app
 @reports_errors
 def users_disable(app: App, email: str) -> None:
     """Disable a user: they cannot log in, and their open sessions end at once."""
-    with app.migrated_db().session() as session:
-        user, changed = staff_users.disable_user(session, email, actor=cli_actor(), now=utcnow())
-    click.echo(f"disabled {user.email}" if changed else f"{user.email} was disabled already")
+    _switch(app, email, staff_users.disable_user, done="disabled", unchanged="was disabled already")
 
 
 @users.command("enable", short_help="Enable a user or lift a lockout.")
@@ -146,9 +154,9 @@ def users_disable(app: App, email: str) -> None:
 @reports_errors
 def users_enable(app: App, email: str) -> None:
     """Enable a disabled user, or lift the lockout after failed logins."""
-    with app.migrated_db().session() as session:
-        user, changed = staff_users.enable_user(session, email, actor=cli_actor(), now=utcnow())
-    click.echo(f"enabled {user.email}" if changed else f"{user.email} was enabled and not locked already")
+    _switch(
+        app, email, staff_users.enable_user, done="enabled", unchanged="was enabled and not locked already"
+    )
 
 
 @users.command("password", short_help="Set a user's password.")

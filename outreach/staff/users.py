@@ -27,6 +27,7 @@ __all__ = [
 import unicodedata
 from dataclasses import dataclass
 from datetime import datetime
+from functools import partial
 
 from email_validator import EmailNotValidError, validate_email
 from sqlalchemy import select
@@ -129,6 +130,14 @@ def _user(session: Session, email: str) -> StaffUser:
     return user
 
 
+def _end_sessions(
+    session: Session, user: StaffUser, action: str, *, actor: str, now: datetime, ip: str | None
+) -> None:
+    """End the user's open sessions and log `action` with how many ended."""
+    detail = f"{sessions.close_all(session, user.id)} session(s) ended"
+    audit.record(session, actor=actor, action=action, target=user.email, detail=detail, ip=ip, now=now)
+
+
 def _organization_id(session: Session, role: StaffRole, slug: str | None) -> int | None:
     if role is not StaffRole.ORG_EDITOR:
         if slug is not None:
@@ -201,16 +210,7 @@ def disable_user(
     if user.disabled:
         return staff_view(user), False
     user.disabled = True
-    ended = sessions.close_all(session, user.id)
-    audit.record(
-        session,
-        actor=actor,
-        action="user.disable",
-        target=user.email,
-        detail=f"{ended} session(s) ended",
-        ip=ip,
-        now=now,
-    )
+    _end_sessions(session, user, "user.disable", actor=actor, now=now, ip=ip)
     return staff_view(user), True
 
 
@@ -238,16 +238,7 @@ def set_password(
     user = _user(session, email)
     check_password(password, email=user.email)
     user.password_hash = hash_password(password)
-    ended = sessions.close_all(session, user.id)
-    audit.record(
-        session,
-        actor=actor,
-        action="user.password",
-        target=user.email,
-        detail=f"{ended} session(s) ended",
-        ip=ip,
-        now=now,
-    )
+    _end_sessions(session, user, "user.password", actor=actor, now=now, ip=ip)
     return staff_view(user)
 
 
@@ -260,15 +251,8 @@ def enrol_totp(
     replaced = user.totp_secret is not None
     user.totp_secret = secret
     user.totp_last_step = None
-    audit.record(
-        session,
-        actor=actor,
-        action="user.totp",
-        target=user.email,
-        detail="replaced the earlier secret" if replaced else "enrolled",
-        ip=ip,
-        now=now,
-    )
+    detail = "replaced the earlier secret" if replaced else "enrolled"
+    audit.record(session, actor=actor, action="user.totp", target=user.email, detail=detail, ip=ip, now=now)
     return TotpEnrolment(totp.provisioning_uri(secret, email=user.email), secret)
 
 
@@ -324,27 +308,12 @@ def _second_factor(user: StaffUser, code: str, *, now: datetime) -> tuple[bool, 
 def _count_failure(
     session: Session, user: StaffUser, *, now: datetime, ip: str | None, settings: StaffSettings, why: str
 ) -> None:
+    record = partial(audit.record, session, actor=ANONYMOUS, target=user.email, ip=ip, now=now)
     user.failed_logins += 1
-    audit.record(
-        session,
-        actor=ANONYMOUS,
-        action="login.failed",
-        target=user.email,
-        detail=f"wrong {why} ({user.failed_logins} of {settings.lockout_failures})",
-        ip=ip,
-        now=now,
-    )
+    record(action="login.failed", detail=f"wrong {why} ({user.failed_logins} of {settings.lockout_failures})")
     if user.failed_logins < settings.lockout_failures:
         return
     user.failed_logins = 0  # after the lock, the next N tries count afresh
     user.locked_until = now + settings.lockout
     minutes = int(settings.lockout.total_seconds() // 60)
-    audit.record(
-        session,
-        actor=ANONYMOUS,
-        action="login.locked",
-        target=user.email,
-        detail=f"locked for {minutes} minutes",
-        ip=ip,
-        now=now,
-    )
+    record(action="login.locked", detail=f"locked for {minutes} minutes")

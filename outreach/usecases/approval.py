@@ -109,6 +109,21 @@ def require_approval(issue: Issue, policy: ApprovalPolicy) -> None:
         )
 
 
+def _audit(
+    session: Session,
+    issue: Issue,
+    action: str,
+    detail: str | None,
+    *,
+    actor: str,
+    now: datetime,
+    ip: str | None,
+) -> None:
+    """Log `action` on this issue, in the caller's transaction."""
+    target = audit.issue_target(issue.number)
+    audit.record(session, actor=actor, action=action, target=target, detail=detail, ip=ip, now=now)
+
+
 def record_go_ahead(
     session: Session, issue: Issue, by: Acting, *, action: str, what: str, now: datetime
 ) -> None:
@@ -118,15 +133,7 @@ def record_go_ahead(
         how = f"without approval (OUTREACH_APPROVAL={by.policy.value})"
     else:
         how = sign_off(issue)
-    audit.record(
-        session,
-        actor=by.actor,
-        action=action,
-        target=audit.issue_target(issue.number),
-        detail=f"{what}; {how}",
-        ip=by.ip,
-        now=now,
-    )
+    _audit(session, issue, action, f"{what}; {how}", actor=by.actor, now=now, ip=by.ip)
 
 
 def note_composer(
@@ -135,15 +142,7 @@ def note_composer(
     """Record who composed the issue (a new draft: its author; the scheduler's regular issue: `scheduler`)."""
     issue.composed_by = actor
     detail = f"{issue.subject_ja} ({len(issue.items)} sections)"
-    audit.record(
-        session,
-        actor=actor,
-        action="issue.compose",
-        target=audit.issue_target(issue.number),
-        detail=detail,
-        ip=ip,
-        now=now,
-    )
+    _audit(session, issue, "issue.compose", detail, actor=actor, now=now, ip=ip)
 
 
 def compose_as(
@@ -179,19 +178,9 @@ def edit_as(
         detail = f"the {sign_off(issue)} no longer holds: the issue was edited"
         issue.approved_by = None
         issue.approved_at = None
-        audit.record(
-            session,
-            actor=actor,
-            action="issue.revoke",
-            target=audit.issue_target(issue.number),
-            detail=detail,
-            ip=ip,
-            now=now,
-        )
+        _audit(session, issue, "issue.revoke", detail, actor=actor, now=now, ip=ip)
     issue.composed_by = actor
-    audit.record(
-        session, actor=actor, action="issue.edit", target=audit.issue_target(issue.number), ip=ip, now=now
-    )
+    _audit(session, issue, "issue.edit", None, actor=actor, now=now, ip=ip)
     return drafted
 
 
@@ -233,16 +222,7 @@ def record_approval(
         notes.append(f"approved by its own composer, as OUTREACH_APPROVAL={policy.value} allows")
     if via:
         notes.append(f"via {via}")
-    detail = "; ".join(notes)
-    audit.record(
-        session,
-        actor=approver,
-        action="issue.approve",
-        target=audit.issue_target(issue.number),
-        detail=detail,
-        ip=ip,
-        now=now,
-    )
+    _audit(session, issue, "issue.approve", "; ".join(notes), actor=approver, now=now, ip=ip)
     return issue
 
 
