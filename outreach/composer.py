@@ -98,13 +98,13 @@ class Composer:
         self._organizations: dict[int, Organization] = {}
         self._issues: dict[int, Issue] = {}
         self._carried: dict[int, frozenset[str]] = {}
+        self._created: dict[int, str] = {}  # an issue's creation time, in its messages' Message-IDs
 
     def build(self, row: Claimed, *, eight_bit: bool, message_id: str | None = None) -> Built:
         rendition = self._rendition(row)
         links = self.links.for_subscriber(row.subscriber_id, row.language)
         # The same on a resend, so that a reader's mail client can drop the second copy (outreach.verp).
-        created = self._issue(row.issue_id).created_at.isoformat()
-        message_id = message_id or self.verp.message_id(row.id, created, self._domain)
+        message_id = message_id or self.verp.message_id(row.id, self._created[row.issue_id], self._domain)
         personal = Personal(
             email=row.email,
             display_name=row.name or row.company,
@@ -133,6 +133,7 @@ class Composer:
         """Drop an issue's renditions (its send is over): a long-running worker does not grow."""
         self._issues.pop(issue_id, None)
         self._carried.pop(issue_id, None)
+        self._created.pop(issue_id, None)
         self._renditions = {key: value for key, value in self._renditions.items() if key[0] != issue_id}
 
     def _issue(self, issue_id: int) -> Issue:
@@ -146,6 +147,7 @@ class Composer:
                 ).one()
                 # A shorter issue: what the previous sent issue carried goes in a compact list.
                 self._carried[issue_id] = digest.carried_before(session, self._issues[issue_id])
+                self._created[issue_id] = self._issues[issue_id].created_at.isoformat()
                 # Again for each issue: a worker that runs for days sees an organization's new charset.
                 self._organizations = {org.id: org for org in session.scalars(select(Organization))}
         return self._issues[issue_id]

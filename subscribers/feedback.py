@@ -73,6 +73,8 @@ class Feedback:
             delivery_id = self._delivery(session, report, signed)
             if delivery_id is None:
                 return Taken("dropped", "the report names no delivery of ours")
+            if report.kind == ReportKind.BOUNCE and not report.failures:
+                return Taken("dropped", "a bounce report that names no failure")
             if report.kind == ReportKind.COMPLAINT:
                 return self._complaint(session, delivery_id, report, note)
             return self._bounce(session, delivery_id, report)

@@ -25,7 +25,7 @@ from outreach.cli.web import inbound, serve
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.option("-v", "--verbose", is_flag=True, help="Log what happens (never secrets).")
 def cli(verbose: bool) -> None:
-    """outreach: the mail magazine of the SME Overseas Safety Network.
+    """outreach: the newsletter (メールマガジン) of the SME Overseas Safety Network.
 
     中堅・中小企業海外安全対策ネットワークのメールマガジン配信システム。
     """

@@ -66,7 +66,7 @@ _LOG = (
 
 @click.group(short_help="Compose, preview, send and follow the issues (号).")
 def issue() -> None:
-    """Compose, preview, send and follow the issues (号) of the mail magazine."""
+    """Compose, preview, send and follow the issues (号) of the newsletter."""
 
 
 @issue.command("compose", short_help="Create a draft issue from meeting outcomes.")

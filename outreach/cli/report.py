@@ -67,7 +67,7 @@ _NOTES = {
 }
 
 
-@click.command("report", short_help="How far issues reached the companies, per organization.")
+@click.command("report", short_help="Show how far the issues reached the companies, per organization.")
 @click.option(
     "--issue", "number", type=int, metavar="N", help="The issue to report on; its send has started."
 )

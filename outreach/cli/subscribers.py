@@ -29,7 +29,7 @@ from subscribers.subscriptions import Subscriptions
 
 @click.group(short_help="Add, import, export and unsubscribe the subscribers.")
 def subscribers() -> None:
-    """Add, import, export and unsubscribe the SMEs who receive the mail magazine."""
+    """Add, import, export and unsubscribe the SMEs who receive the newsletter."""
 
 
 def _subscriptions(app: App) -> Subscriptions:

@@ -27,7 +27,7 @@ def _check_the_secret(app: App) -> None:
         )
 
 
-@click.command(short_help="Serve the pages where companies subscribe and unsubscribe.")
+@click.command(short_help="Serve the public pages and the staff console (/admin/).")
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
 @click.option("--port", default=8000, show_default=True, type=click.IntRange(1, 65535))
 @click.option("--workers", default=1, show_default=True, type=click.IntRange(1, 64), help="Processes.")
@@ -61,13 +61,14 @@ def serve(app: App, host: str, port: int, workers: int, forwarded_allow_ips: str
     )
 
 
-@click.command(short_help="Receive subscribe and unsubscribe requests by mail.")
+@click.command(short_help="Receive sign-ups, opt-outs, bounces and complaints by mail.")
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
 @click.option("--port", default=2525, show_default=True, type=click.IntRange(1, 65535))
 @pass_app
 @reports_errors
 def inbound(app: App, host: str, port: int) -> None:
-    """Receive subscribe@, subscribe+<org>@ and unsubscribe@ mail over SMTP (SIGINT or SIGTERM stops)."""
+    """Receive subscribe@, subscribe+<org>@ and unsubscribe@ mail, and bounce reports and complaints at
+    bounces@ and bounces+<token>@ the bounce domain, over SMTP (SIGINT or SIGTERM stops)."""
     from subscribers.inbound import create_inbound
 
     _check_the_secret(app)
