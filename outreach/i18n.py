@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-__all__ = ["LANGUAGES", "PUNCTUATION", "Catalog", "Punctuation", "load_catalog"]
+__all__ = ["LANGUAGES", "PUNCTUATION", "Catalog", "Punctuation", "catalog_messages", "load_catalog"]
 
 import tomllib
 from dataclasses import dataclass
@@ -47,5 +47,19 @@ def load_catalog(templates_dir: Path, language: str) -> Catalog:
         raise ValueError(f"unsupported language {language!r}")
     if language == "ja":
         return Catalog("ja", {})
-    with (templates_dir / "i18n" / f"{language}.toml").open("rb") as handle:
-        return Catalog(language, tomllib.load(handle)["messages"])
+    return Catalog(language, catalog_messages(templates_dir, language))
+
+
+def catalog_messages(templates_dir: Path, language: str) -> dict[str, str]:
+    """A language's messages: `i18n/<language>.toml` and every `i18n/<language>/*.toml` (one per part of the
+    site, e.g. the console's pages); a message given twice is an error."""
+    folder = templates_dir / "i18n"
+    messages: dict[str, str] = {}
+    for path in [folder / f"{language}.toml", *sorted((folder / language).glob("*.toml"))]:
+        with path.open("rb") as handle:
+            found: dict[str, str] = tomllib.load(handle)["messages"]
+        twice = sorted(set(found) & set(messages))
+        if twice:
+            raise ValueError(f"{path.name} repeats messages given in another catalog file: {twice[:3]}")
+        messages.update(found)
+    return messages

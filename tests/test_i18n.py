@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import re
-import tomllib
 from pathlib import Path
 
 import jinja2
 import pytest
 
-from outreach.i18n import LANGUAGES, load_catalog
+from outreach.i18n import LANGUAGES, catalog_messages, load_catalog
 from outreach.render import TEMPLATES_DIR
 
 _PLACEHOLDER = re.compile(r"%\((\w+)\)s")
@@ -33,9 +32,7 @@ def _used_messages() -> dict[str, list[str]]:
 
 
 def _english() -> dict[str, str]:
-    with (TEMPLATES_DIR / "i18n" / "en.toml").open("rb") as handle:
-        messages: dict[str, str] = tomllib.load(handle)["messages"]
-    return messages
+    return catalog_messages(TEMPLATES_DIR, "en")
 
 
 def test_the_templates_are_found_and_use_messages() -> None:

@@ -130,6 +130,7 @@ class IssuePages:
             "policy": self.settings.approval.value,
             "may_approve": allows(user.role, Permission.APPROVE),
             "may_send": allows(user.role, Permission.SEND),
+            "may_compose": allows(user.role, Permission.COMPOSE),
             "composed_by_you": detail.composed_by == staff_actor(user.email),
             "at": self._suggested_time() if at_text is None else at_text,
             "problems": problems,

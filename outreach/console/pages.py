@@ -18,19 +18,25 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import BaseRoute, Mount, Route
 
+from outreach.config import Settings
 from outreach.console import queries
+from outreach.console.composer import ComposerPages
+from outreach.console.content import ContentPages
 from outreach.console.cookies import SessionCookie
+from outreach.console.delivery import DeliveryPages
 from outreach.console.forms import LoginFields, read_form, read_login
 from outreach.console.guard import Allowed, Guard, Handler, client_ip
 from outreach.console.issues import IssuePages
+from outreach.console.kit import Kit, PageGroup
 from outreach.console.paths import BASES, base_of, language_of, safe_next
+from outreach.console.preview import PreviewPages
 from outreach.console.protocols import FormTokens
 from outreach.console.views import ConsoleViews, jst
 from outreach.db import Database
 from outreach.models import utcnow
 from outreach.render import Renderer
 from outreach.staff import audit, login
-from outreach.staff.roles import Permission, home_permission
+from outreach.staff.roles import Permission, allows, home_permission
 from outreach.staff.settings import StaffSettings
 from outreach.staff.users import StaffView
 
@@ -58,6 +64,7 @@ class Console:
         *,
         csrf_field: str,
         settings: StaffSettings,
+        site: Settings,
         secure: bool,
         clock: Callable[[], datetime] = utcnow,
     ) -> None:
@@ -67,6 +74,14 @@ class Console:
         self.settings = settings
         self.clock = clock
         self.issues = IssuePages(self.guard, self.views, settings, clock)
+        kit = Kit(self.guard, self.views, settings, site, renderer, clock)
+        self.groups: list[PageGroup] = [
+            self.issues,
+            ContentPages(kit),
+            ComposerPages(kit),
+            PreviewPages(kit),
+            DeliveryPages(kit),
+        ]
 
     def routes(self) -> list[BaseRoute]:
         """A mount per language: /admin (Japanese) and /en/admin (English)."""
@@ -75,8 +90,9 @@ class Console:
             ("/audit", self.audit_log, "GET", Permission.AUDIT_LOG),
             ("/organization", self.organization, "GET", Permission.ORGANIZATION),
             ("/logout", self.logout, "POST", None),
-            *self.issues.routes(),
         ]
+        for group in self.groups:
+            guarded.extend(group.routes())
         pages: list[BaseRoute] = [
             Route("/login", self.login_form, methods=["GET"]),
             Route("/login", self.login, methods=["POST"]),
@@ -158,7 +174,9 @@ class Console:
             }
             for row in rows
         ]
-        return self.views.page(request, "admin/dashboard.html", {"issues": issues}, user=allowed.visit.user)
+        user = allowed.visit.user
+        context = {"issues": issues, "may_compose": allows(user.role, Permission.COMPOSE)}
+        return self.views.page(request, "admin/dashboard.html", context, user=user)
 
     async def audit_log(self, request: Request, allowed: Allowed) -> Response:
         actor = request.query_params.get("actor", "")

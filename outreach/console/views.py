@@ -23,6 +23,7 @@ from outreach.staff.users import StaffView
 # The top bar's links, in order: (the permission a page needs, its path under the console's base).
 _PAGES = (
     (Permission.DASHBOARD, "/"),
+    (Permission.CONTENT, "/meetings"),
     (Permission.AUDIT_LOG, "/audit"),
     (Permission.ORGANIZATION, "/organization"),
 )

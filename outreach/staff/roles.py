@@ -10,18 +10,22 @@ from outreach.staff.models import StaffRole
 
 
 class Permission(enum.StrEnum):
-    """A part of the console, or an action in it; later increments add content and composing."""
+    """A part of the console, or an action in it."""
 
     DASHBOARD = "dashboard"  # the issues, their states and recipients (read-only)
     AUDIT_LOG = "audit-log"
     ORGANIZATION = "organization"  # an org-editor's own organization's pages
     APPROVE = "approve"  # sign off an issue (決裁): outreach.usecases.approval asks this too
     SEND = "send"  # send now, schedule, pause, resume and cancel a send
+    CONTENT = "content"  # meeting outcomes and promotions: list, add, edit
+    COMPOSE = "compose"  # compose, edit and delete drafts; test-send renditions
 
 
 _GRANTS: dict[StaffRole, frozenset[Permission]] = {
     StaffRole.ADMIN: frozenset(Permission),
-    StaffRole.STAFF: frozenset({Permission.DASHBOARD, Permission.AUDIT_LOG, Permission.SEND}),
+    StaffRole.STAFF: frozenset(
+        {Permission.DASHBOARD, Permission.AUDIT_LOG, Permission.SEND, Permission.CONTENT, Permission.COMPOSE}
+    ),
     StaffRole.APPROVER: frozenset({Permission.DASHBOARD, Permission.AUDIT_LOG, Permission.APPROVE}),
     StaffRole.ORG_EDITOR: frozenset({Permission.ORGANIZATION}),
 }

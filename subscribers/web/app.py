@@ -60,7 +60,7 @@ def create_app(
     )
     site = Site(subscriptions, views, csrf, RateLimits(options), Archive(db, renderer))
     secure = settings.base_url.startswith("https://")
-    console = Console(db, renderer, csrf, csrf_field=CSRF_FIELD, settings=staff, secure=secure)
+    console = Console(db, renderer, csrf, csrf_field=CSRF_FIELD, settings=staff, site=settings, secure=secure)
 
     @asynccontextmanager
     async def lifespan(_app: Starlette) -> AsyncIterator[None]:
