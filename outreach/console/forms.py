@@ -20,10 +20,12 @@ _LIMITS = {"email": 254, "password": 1024, "code": 20, "next": 500, "at": 40}
 _SEND_TIME_FORMATS = ("%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M")
 
 
-async def read_form(request: Request) -> FormData | None:
+async def read_form(
+    request: Request, *, max_fields: int = _MAX_FIELDS, max_part_size: int = 4096
+) -> FormData | None:
     """The posted form, or None for one no page of ours sends (a file); Starlette answers 400 for one it
-    cannot parse."""
-    form = await request.form(max_files=0, max_fields=_MAX_FIELDS, max_part_size=4096)
+    cannot parse. A page with long texts or many fields reads it with larger limits."""
+    form = await request.form(max_files=0, max_fields=max_fields, max_part_size=max_part_size)
     if any(not isinstance(value, str) for _, value in form.multi_items()):
         return None
     return form

@@ -30,6 +30,8 @@ from subscribers.web.pages import Site
 from subscribers.web.views import Views
 
 MAX_BODY_BYTES = 16 * 1024  # the largest form of ours, filled to every field's limit, is about 2 KiB
+# The console's forms carry whole texts (a meeting's summary in Markdown, in two languages).
+CONSOLE_BODY_BYTES = 512 * 1024
 
 
 class _HeadersOutermost(Starlette):
@@ -71,7 +73,12 @@ def create_app(
     return _HeadersOutermost(
         routes=[*console.routes(), *site.routes()],
         middleware=[
-            Middleware(BodyLimit, max_bytes=MAX_BODY_BYTES, reject=views.asgi_error(413, "too_large")),
+            Middleware(
+                BodyLimit,
+                max_bytes=MAX_BODY_BYTES,
+                reject=views.asgi_error(413, "too_large"),
+                wider=(("/admin/", CONSOLE_BODY_BYTES), ("/en/admin/", CONSOLE_BODY_BYTES)),
+            ),
         ],
         exception_handlers={HTTPException: views.http_error, Exception: views.server_error},
         lifespan=lifespan,

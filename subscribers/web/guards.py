@@ -12,6 +12,9 @@ _POLICY = (
     "default-src 'none'; style-src 'unsafe-inline'; img-src 'self' https: data:; "
     "form-action 'self'; base-uri 'none'; frame-ancestors 'none'"
 )
+# The staff console may run its own scripts (progressive enhancement only: every page works without them).
+_CONSOLE_POLICY = _POLICY + "; script-src 'self'"
+_CONSOLE_PREFIXES = ("/admin/", "/en/admin/")
 _HEADERS = {
     "Content-Security-Policy": _POLICY,
     "X-Content-Type-Options": "nosniff",
@@ -30,7 +33,8 @@ _LAST_RESORT = (
 
 
 class SecurityHeaders:
-    """No scripts, no framing, no referrer; and, unless a page says otherwise, no caching.
+    """No scripts (the console: only its own), no framing, no referrer; and, unless a page says otherwise, no
+    caching.
 
     Put it outermost: an exception that escapes the app still gets a 500 page with these headers, and goes on
     to the server, which logs it.
@@ -52,6 +56,8 @@ class SecurityHeaders:
                 headers = MutableHeaders(scope=message)
                 for name, value in _HEADERS.items():
                     headers[name] = value
+                if scope["path"].startswith(_CONSOLE_PREFIXES):
+                    headers["Content-Security-Policy"] = _CONSOLE_POLICY
                 if "cache-control" not in headers:
                     headers["Cache-Control"] = "no-store"
             await send(message)
@@ -76,19 +82,27 @@ def _declared_length(scope: Scope) -> int | None:
 
 
 class BodyLimit:
-    """Read at most `max_bytes` of a body before the app sees it; more gets the `reject` answer (413)."""
+    """Read at most `max_bytes` of a body before the app sees it (`wider`: more under these path prefixes);
+    more gets the `reject` answer (413)."""
 
-    def __init__(self, app: ASGIApp, *, max_bytes: int, reject: ASGIApp) -> None:
+    def __init__(
+        self, app: ASGIApp, *, max_bytes: int, reject: ASGIApp, wider: tuple[tuple[str, int], ...] = ()
+    ) -> None:
         self.app = app
         self.max_bytes = max_bytes
         self.reject = reject
+        self.wider = wider
+
+    def _limit(self, path: str) -> int:
+        return next((limit for prefix, limit in self.wider if path.startswith(prefix)), self.max_bytes)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or scope["method"] in ("GET", "HEAD", "OPTIONS"):
             await self.app(scope, receive, send)
             return
+        max_bytes = self._limit(scope["path"])
         declared = _declared_length(scope)
-        if declared is None or declared > self.max_bytes:
+        if declared is None or declared > max_bytes:
             drain = declared is not None and declared <= _DRAIN_BYTES
             await self._refuse(scope, receive, send, drain=drain)
             return
@@ -100,7 +114,7 @@ class BodyLimit:
             if message["type"] != "http.request":
                 break  # the client went away; let the app see that
             size += len(message.get("body", b""))
-            if size > self.max_bytes:
+            if size > max_bytes:
                 await self._refuse(scope, receive, send, drain=message.get("more_body", False))
                 return
             if not message.get("more_body", False):
