@@ -35,6 +35,7 @@ from outreach.models import (
     utcnow,
 )
 from outreach.outbox import mark_unknown
+from outreach.staff import audit
 from outreach.staff.settings import ApprovalPolicy
 from outreach.states import settle_finished
 from outreach.usecases.approval import Acting
@@ -175,7 +176,9 @@ def test_hold_holds_only_the_messages_in_flight_of_a_worker_killed_for_good(
         issue = get_issue(session, 1)
         assert issue.status == IssueStatus.PAUSED  # not `sent` while some wait for a decision
         assert f"{len(waiting)} recipients" in (issue.pause_reason or "")
-        assert decide_held(session, 1, resend=True) == len(waiting)
+        assert decide_held(session, 1, resend=True, actor="cli:tester") == len(waiting)
+        decided = [e.detail for e in audit.read_page(session).entries if e.action == "issue.decide"]
+        assert decided == [f"{len(waiting)} held recipients sent again"]
     _deliver(seeded_db, held)
     assert set(_states(seeded_db).values()) == {DeliveryStatus.SENT}
     assert set(smtp_server.handler.copies()) == set(emails)

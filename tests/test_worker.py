@@ -29,6 +29,7 @@ from outreach.models import (
 )
 from outreach.ratelimit import RateLimits
 from outreach.smtp import SmtpConnection
+from outreach.staff import audit
 from outreach.staff.settings import ApprovalPolicy
 from outreach.usecases.approval import Acting
 from outreach.usecases.sends import (
@@ -231,7 +232,12 @@ def test_retry_sends_again_only_to_the_failed_and_deferred(
     smtp_server.handler.data_replies.clear()
 
     with seeded_db.session() as session:
-        assert retry_send(session, 1) == 2
+        assert retry_send(session, 1, actor="cli:tester", ip="192.0.2.7") == 2
+    with seeded_db.session() as session:
+        retried = [e for e in audit.read_page(session).entries if e.action == "issue.retry"]
+        assert [(e.actor, e.target, e.detail, e.ip) for e in retried] == [
+            ("cli:tester", audit.issue_target(1), "2 recipients queued again", "192.0.2.7")
+        ]
     _run(seeded_db, settings, _lanes(smtp_server))
 
     assert smtp_server.handler.copies() == {refused: 1, busy: 1, fine: 1}

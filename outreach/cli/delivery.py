@@ -72,7 +72,7 @@ def issue_cancel(app: App, number: int) -> None:
 def issue_retry(app: App, number: int) -> None:
     """Queue the failed, deferred and unknown recipients again (only those), then send with `issue send`."""
     with app.migrated_db().session() as session:
-        reopened = retry_send(session, number)
+        reopened = retry_send(session, number, actor=cli_actor())
     click.echo(
         f"issue No. {number}: {reopened} recipients queued again; `outreach issue send {number}` sends them"
     )
@@ -89,7 +89,7 @@ def issue_decide(app: App, number: int, resend: bool, drop: bool) -> None:
     if resend == drop:
         raise click.UsageError("say either --resend or --drop")
     with app.migrated_db().session() as session:
-        decided = decide_held(session, number, resend=resend)
+        decided = decide_held(session, number, resend=resend, actor=cli_actor())
     if resend:
         click.echo(
             f"issue No. {number}: {decided} recipients queued again; "

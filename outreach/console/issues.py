@@ -39,7 +39,9 @@ from outreach.usecases import approval, sends
 from outreach.usecases.approval import Acting, ApprovalRefused
 
 _LARGEST = 2**31 - 1  # an issue number the database can hold; a larger one names no issue
-_DONE = frozenset({"approved", "started", "scheduled", "paused", "resumed", "cancelled"})
+_DONE = frozenset(
+    {"approved", "started", "scheduled", "paused", "resumed", "cancelled", "composed", "edited"}
+)
 _ISSUE = "/issues/{number:int}"
 _UNSTARTED = (IssueStatus.DRAFT, IssueStatus.SCHEDULED)
 

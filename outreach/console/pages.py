@@ -175,7 +175,12 @@ class Console:
             for row in rows
         ]
         user = allowed.visit.user
-        context = {"issues": issues, "may_compose": allows(user.role, Permission.COMPOSE)}
+        deleted = request.query_params.get("deleted", "")
+        context = {
+            "issues": issues,
+            "may_compose": allows(user.role, Permission.COMPOSE),
+            "deleted": int(deleted) if _PAGE_NUMBER.fullmatch(deleted) else None,
+        }
         return self.views.page(request, "admin/dashboard.html", context, user=user)
 
     async def audit_log(self, request: Request, allowed: Allowed) -> Response:

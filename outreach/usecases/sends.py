@@ -187,7 +187,7 @@ def cancel_send(session: Session, number: int, *, actor: str, ip: str | None = N
     return cancelled
 
 
-def retry_send(session: Session, number: int) -> int:
+def retry_send(session: Session, number: int, *, actor: str, ip: str | None = None) -> int:
     """Queue the failed, deferred and unknown recipients of an issue again; return how many."""
     issue = get_issue(session, number)
     if issue.status not in states.MOVES["reopen"][0]:
@@ -195,15 +195,26 @@ def retry_send(session: Session, number: int) -> int:
     reopened = outbox.reopen_rows(session, issue.id)
     if reopened:
         states.reopen(issue)
+    _audit(session, issue, "issue.retry", actor=actor, ip=ip, detail=f"{reopened} recipients queued again")
     return reopened
 
 
-def decide_held(session: Session, number: int, *, resend: bool, now: datetime | None = None) -> int:
+def decide_held(
+    session: Session,
+    number: int,
+    *,
+    resend: bool,
+    actor: str,
+    ip: str | None = None,
+    now: datetime | None = None,
+) -> int:
     """Messages whose fate a stopped worker left unknown, held for a decision: send again, or give up."""
     issue = get_issue(session, number)
     decided = outbox.decide_held(session, issue.id, resend=resend, now=now or utcnow())
     if not decided:
         raise InvalidInput(f"issue No. {number} has no recipients waiting for a decision")
+    choice = "sent again" if resend else "given up"
+    _audit(session, issue, "issue.decide", actor=actor, ip=ip, detail=f"{decided} held recipients {choice}")
     if issue.status == IssueStatus.PAUSED:
         states.resume(issue)  # a worker sends what was queued again
     states.settle_finished(session, now=now or utcnow())  # dropped: nothing is left, the issue is sent
