@@ -65,6 +65,10 @@ GUARDED: list[tuple[str, str, set[StaffRole] | None]] = [
     ("POST", "/issues/{number:int}/pause", {StaffRole.ADMIN, StaffRole.STAFF}),
     ("POST", "/issues/{number:int}/resume", {StaffRole.ADMIN, StaffRole.STAFF}),
     ("POST", "/issues/{number:int}/cancel", {StaffRole.ADMIN, StaffRole.STAFF}),
+    # Watching a send (tests/test_console_delivery.py, tests/test_console_delivery_log.py).
+    ("GET", "/issues/{number:int}/progress", {StaffRole.ADMIN, StaffRole.STAFF, StaffRole.APPROVER}),
+    ("GET", "/issues/{number:int}/log", {StaffRole.ADMIN, StaffRole.STAFF, StaffRole.APPROVER}),
+    ("GET", "/issues/{number:int}/log.csv", {StaffRole.ADMIN, StaffRole.STAFF, StaffRole.APPROVER}),
 ]
 PUBLIC = [("GET", "/login"), ("POST", "/login")]
 USERS = {
