@@ -7,7 +7,7 @@ safety month), which is in full throughout its window.
 
 from __future__ import annotations
 
-__all__ = ["carried_before", "in_full"]
+__all__ = ["carried_before", "carried_before_number", "in_full"]
 
 from collections.abc import Collection
 
@@ -19,9 +19,14 @@ from outreach.models import Issue, IssueItem, IssueStatus, Promotion
 
 def carried_before(session: Session, issue: Issue) -> frozenset[str]:
     """The slugs of the promotions that the last issue sent before this one carried (none for the first)."""
+    return carried_before_number(session, issue.number)
+
+
+def carried_before_number(session: Session, number: int) -> frozenset[str]:
+    """The same for issue No. `number`, which need not exist yet: for a composer choosing its promotions."""
     previous = session.scalar(
         select(Issue.id)
-        .where(Issue.status == IssueStatus.SENT, Issue.number < issue.number)
+        .where(Issue.status == IssueStatus.SENT, Issue.number < number)
         .order_by(Issue.number.desc())
         .limit(1)
     )

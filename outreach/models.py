@@ -198,6 +198,9 @@ class Issue(Base):
     issue_date: Mapped[date] = mapped_column(Date)
     subject_ja: Mapped[str] = mapped_column(String(300))
     subject_en: Mapped[str] = mapped_column(String(300))
+    # The editorial lead, Markdown, above the sections; "" is none (English renditions show only lead_en).
+    lead_ja: Mapped[str] = mapped_column(Text, default="", server_default="")
+    lead_en: Mapped[str] = mapped_column(Text, default="", server_default="")
     status: Mapped[IssueStatus] = mapped_column(_enum(IssueStatus), default=IssueStatus.DRAFT)
     charset: Mapped[str] = mapped_column(String(20), default="utf-8")
     created_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -188,10 +188,31 @@ def _preheader(sections: list[dict[str, Any]], subject: str, colon: str) -> str:
     return text if len(text) <= _PREHEADER else text[: _PREHEADER - 1].rstrip() + "…"
 
 
+def _lead_view(issue: Issue, language: str) -> dict[str, Any] | None:
+    """The editorial lead in the language (Markdown), or None: an English rendition never shows Japanese."""
+    source = (issue.lead_ja if language == "ja" else issue.lead_en) or ""
+    if not source.strip():
+        return None
+    return {
+        "html": Markup(markdown.to_html(source, top_heading=3)),  # noqa: S704 (to_html escapes raw HTML)
+        "text": markdown.to_text(source),
+    }
+
+
+def _lead_line(lead: dict[str, Any] | None) -> str:
+    """The lead's first line, for the inbox preview; "" without a lead."""
+    if lead is None:
+        return ""
+    line = next((line for line in str(lead["text"]).split("\n") if line.strip()), "")
+    return line if len(line) <= _PREHEADER else line[: _PREHEADER - 1].rstrip() + "…"
+
+
 def issue_view(issue: Issue, language: str, *, carried: Collection[str] = ()) -> dict[str, Any]:
-    """What templates see of an issue: its sections in full (meeting outcomes, new promotions), the
-    promotions that the previous issue carried as a compact list (see `outreach.digest`), its first line."""
+    """What templates see of an issue: its lead, its sections in full (meeting outcomes, new promotions), the
+    promotions that the previous issue carried as a compact list (see `outreach.digest`), its first line
+    (the lead's, or the first section's)."""
     subject = issue.subject_ja if language == "ja" else issue.subject_en
+    lead = _lead_view(issue, language)
     sections, more = [], []
     for item in issue.items:
         if item.promotion is not None and not digest.in_full(item.promotion, carried):
@@ -201,9 +222,10 @@ def issue_view(issue: Issue, language: str, *, carried: Collection[str] = ()) ->
             sections.append(_section_view(item, language))
     return {
         "issue": {"number": issue.number, "date": issue.issue_date, "subject": subject},
+        "lead": lead,
         "sections": sections,
         "more_tools": more,
-        "preheader": _preheader(sections, subject, PUNCTUATION[language].colon),
+        "preheader": _lead_line(lead) or _preheader(sections, subject, PUNCTUATION[language].colon),
     }
 
 

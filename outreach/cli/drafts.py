@@ -1,8 +1,8 @@
-"""`outreach issue edit` and `outreach issue delete`: change a draft, or drop it, before it goes out."""
+"""`outreach issue compose`, `edit` and `delete`: make a draft, change it, or drop it, before it goes out."""
 
 from __future__ import annotations
 
-__all__ = ["drafted_report", "issue_delete", "issue_edit", "issue_test_send"]
+__all__ = ["drafted_report", "issue_compose", "issue_delete", "issue_edit", "issue_test_send"]
 
 import asyncio
 from collections.abc import Callable
@@ -14,6 +14,7 @@ from outreach import issues
 from outreach.cli.approval import cli_actor
 from outreach.cli.common import App, org_slug, pass_app, reports_errors
 from outreach.composer import senders
+from outreach.errors import InvalidInput
 from outreach.models import utcnow
 from outreach.network import NETWORK_SLUG
 from outreach.render import Renderer
@@ -30,6 +31,8 @@ def drafted_report(drafted: drafts.Drafted) -> Callable[[], None]:
         f"issue No. {item.number} ({item.status}, {item.issue_date}, {item.charset})",
         f"  subject (ja): {item.subject_ja}",
         f"  subject (en): {item.subject_en}",
+        *([f"  lead (ja): {_first_line(item.lead_ja)}"] if item.lead_ja else []),
+        *([f"  lead (en): {_first_line(item.lead_en)}"] if item.lead_en else []),
         f"  composed by {item.composed_by or 'an unknown composer'}; {approval.sign_off(item)}",
     ]
     for section in item.items:
@@ -49,7 +52,70 @@ def drafted_report(drafted: drafts.Drafted) -> Callable[[], None]:
     return show
 
 
-@click.command("edit", short_help="Change a draft: its meetings, date, subjects or charset.")
+def _first_line(text: str) -> str:
+    line = text.strip().split("\n", 1)[0]
+    return line if line == text.strip() else f"{line} …"
+
+
+def _chosen(slugs: tuple[str, ...], none: bool) -> list[str] | None:
+    """The promotions given (`--promotion`, or none at all with `--no-promotions`); None: not given."""
+    if none and slugs:
+        raise InvalidInput("give --promotion or --no-promotions, not both")
+    return [] if none else list(slugs) or None
+
+
+_PROMOTION_HELP = "A promotion it carries, by slug; repeatable (default: every one active on its date)."
+_NO_PROMOTIONS_HELP = "Carry no promotion at all."
+
+
+@click.command("compose", short_help="Create a draft issue from meeting outcomes.")
+@click.option(
+    "--meeting", "meeting_keys", multiple=True, required=True, help="kind:number, e.g. plenary:8; repeatable."
+)
+@click.option(
+    "--date", "issue_date", type=click.DateTime(["%Y-%m-%d"]), help="The issue's date (default: today, JST)."
+)
+@click.option("--subject", help="Japanese subject (default: derived from the meeting).")
+@click.option("--subject-en", help="English subject (default: derived from the meeting).")
+@click.option("--lead-ja", default="", help="The editorial lead above the sections, Markdown (ja).")
+@click.option("--lead-en", default="", help="The same in English (none: English readers get no lead).")
+@click.option("--promotion", "promotions", multiple=True, metavar="SLUG", help=_PROMOTION_HELP)
+@click.option("--no-promotions", is_flag=True, help=_NO_PROMOTIONS_HELP)
+@click.option("--charset", type=click.Choice(issues.CHARSETS), default="utf-8", show_default=True)
+@pass_app
+@reports_errors
+def issue_compose(
+    app: App,
+    meeting_keys: tuple[str, ...],
+    issue_date: Any,
+    subject: str | None,
+    subject_en: str | None,
+    lead_ja: str,
+    lead_en: str,
+    promotions: tuple[str, ...],
+    no_promotions: bool,
+    charset: str,
+) -> None:
+    """Create a draft issue from meeting outcomes and the promotions active on its date."""
+    draft = drafts.NewDraft(
+        meetings=meeting_keys,
+        issue_date=issue_date.date() if issue_date else None,
+        subject_ja=subject,
+        subject_en=subject_en,
+        charset=charset,
+        lead_ja=lead_ja,
+        lead_en=lead_en,
+        promotions=_chosen(promotions, no_promotions),
+    )
+    renderer = Renderer(sender=senders(app.settings))
+    with app.migrated_db().session() as session:
+        show = drafted_report(
+            approval.compose_as(session, draft, cli_actor(), now=utcnow(), renderer=renderer)
+        )
+    show()
+
+
+@click.command("edit", short_help="Change a draft's meetings, date, subjects, lead or promotions.")
 @click.argument("number", type=int)
 @click.option(
     "--meeting", "meeting_keys", multiple=True, help="Replaces the meetings: kind:number; repeatable."
@@ -59,6 +125,10 @@ def drafted_report(drafted: drafts.Drafted) -> Callable[[], None]:
 )
 @click.option("--subject", help="A new Japanese subject.")
 @click.option("--subject-en", help="A new English subject.")
+@click.option("--lead-ja", help="A new Japanese lead (Markdown; '' removes it).")
+@click.option("--lead-en", help="A new English lead (Markdown; '' removes it).")
+@click.option("--promotion", "promotions", multiple=True, metavar="SLUG", help="Replaces the promotions.")
+@click.option("--no-promotions", is_flag=True, help=_NO_PROMOTIONS_HELP)
 @click.option("--charset", type=click.Choice(issues.CHARSETS), help="A new charset.")
 @pass_app
 @reports_errors
@@ -69,9 +139,14 @@ def issue_edit(
     issue_date: Any,
     subject: str | None,
     subject_en: str | None,
+    lead_ja: str | None,
+    lead_en: str | None,
+    promotions: tuple[str, ...],
+    no_promotions: bool,
     charset: str | None,
 ) -> None:
-    """Change draft NUMBER; what is not given stays, and a new date recomputes the promotions.
+    """Change draft NUMBER; what is not given stays, and a new date recomputes the promotions (unless
+    --promotion chooses them).
 
     An approval the draft had is withdrawn, and whoever edits it becomes its composer.
     """
@@ -81,6 +156,9 @@ def issue_edit(
         subject_ja=subject,
         subject_en=subject_en,
         charset=charset,
+        lead_ja=lead_ja,
+        lead_en=lead_en,
+        promotions=_chosen(promotions, no_promotions),
     )
     renderer = Renderer(sender=senders(app.settings))
     with app.migrated_db().session() as session:
@@ -89,14 +167,14 @@ def issue_edit(
     show()
 
 
-@click.command("delete")
+@click.command("delete", short_help="Delete a draft; its number is freed when it is the newest.")
 @click.argument("number", type=int)
 @pass_app
 @reports_errors
 def issue_delete(app: App, number: int) -> None:
-    """Delete draft NUMBER; only a draft can be deleted."""
+    """Delete draft NUMBER; only a draft can be deleted (audited as `issue.delete`)."""
     with app.migrated_db().session() as session:
-        deleted = drafts.delete(session, number)
+        deleted = drafts.delete_as(session, number, cli_actor(), now=utcnow())
     click.echo(str(deleted))
 
 

@@ -12,13 +12,12 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import asdict
 from pathlib import Path
-from typing import Any
 
 import click
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
 from outreach import issues, reports
-from outreach.cli.approval import acting, cli_actor
+from outreach.cli.approval import acting
 from outreach.cli.common import (
     App,
     describe_destination,
@@ -28,7 +27,7 @@ from outreach.cli.common import (
     reports_errors,
     writable_out,
 )
-from outreach.cli.drafts import drafted_report
+from outreach.cli.drafts import issue_compose
 from outreach.cli.tables import Column, echo_table, jst_time
 from outreach.composer import senders
 from outreach.errors import SendPaused
@@ -69,40 +68,7 @@ def issue() -> None:
     """Compose, preview, send and follow the issues (号) of the newsletter."""
 
 
-@issue.command("compose", short_help="Create a draft issue from meeting outcomes.")
-@click.option(
-    "--meeting", "meeting_keys", multiple=True, required=True, help="kind:number, e.g. plenary:8; repeatable."
-)
-@click.option(
-    "--date", "issue_date", type=click.DateTime(["%Y-%m-%d"]), help="The issue's date (default: today, JST)."
-)
-@click.option("--subject", help="Japanese subject (default: derived from the meeting).")
-@click.option("--subject-en", help="English subject (default: derived from the meeting).")
-@click.option("--charset", type=click.Choice(issues.CHARSETS), default="utf-8", show_default=True)
-@pass_app
-@reports_errors
-def issue_compose(
-    app: App,
-    meeting_keys: tuple[str, ...],
-    issue_date: Any,
-    subject: str | None,
-    subject_en: str | None,
-    charset: str,
-) -> None:
-    """Create a draft issue from meeting outcomes and the promotions active on its date."""
-    draft = drafts.NewDraft(
-        meetings=meeting_keys,
-        issue_date=issue_date.date() if issue_date else None,
-        subject_ja=subject,
-        subject_en=subject_en,
-        charset=charset,
-    )
-    renderer = Renderer(sender=senders(app.settings))
-    with app.migrated_db().session() as session:
-        show = drafted_report(
-            approval.compose_as(session, draft, cli_actor(), now=utcnow(), renderer=renderer)
-        )
-    show()
+issue.add_command(issue_compose)  # with edit and delete in outreach.cli.drafts
 
 
 @issue.command("list")

@@ -33,6 +33,10 @@ from outreach.staff.roles import Permission, allows
 from outreach.staff.settings import StaffSettings
 
 T = TypeVar("T")
+# The console's forms as the guard reads them: the composer's checkboxes (meetings, promotions) and whole
+# texts (a lead, a summary in Markdown); the body itself is capped by the web app (CONSOLE_BODY_BYTES).
+_MAX_FIELDS = 400
+_MAX_PART_BYTES = 256 * 1024
 
 
 def client_ip(request: Request) -> str | None:
@@ -109,7 +113,7 @@ class Guard:
                 return self.views.refusal(request, "forbidden", user=visit.user)
             form = None
             if request.method == "POST":
-                form = await read_form(request)
+                form = await read_form(request, max_fields=_MAX_FIELDS, max_part_size=_MAX_PART_BYTES)
                 if form is None:
                     return self.views.refusal(request, "bad_request", user=visit.user, status=400)
                 if not self.form_is_ours(request, form):
