@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-__all__ = ["sample_values", "write_preview"]
+__all__ = ["filled", "sample_values", "write_preview"]
 
 from pathlib import Path
 
@@ -25,9 +25,14 @@ def sample_values(language: str, base_url: str) -> dict[str, str]:
     }
 
 
+def filled(rendition: Rendition, *, base_url: str, text: bool = False) -> str:
+    """The HTML (or the plain text) a recipient of the rendition would see: for a file or a page."""
+    stamp = rendition.text if text else rendition.html
+    return stamp.fill(sample_values(rendition.language, base_url))
+
+
 def write_preview(rendition: Rendition, path: Path, *, base_url: str, text: bool = False) -> Path:
     """Write the HTML (or the plain text) a recipient of the rendition would see."""
-    stamp = rendition.text if text else rendition.html
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(stamp.fill(sample_values(rendition.language, base_url)), encoding="utf-8")
+    path.write_text(filled(rendition, base_url=base_url, text=text), encoding="utf-8")
     return path

@@ -1,4 +1,5 @@
-"""`outreach issue test-send`: one rendition to one address through the real relay; no ledger row."""
+"""`outreach issue test-send`: one rendition to one address through the real relay, its subject marked as a
+test; no ledger row."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from outreach.cli import cli
 from outreach.content import MeetingKey, find_meeting
 from outreach.db import Database
 from outreach.issues import compose_issue
+from outreach.models import Issue
 from tests.conftest import snapshot
 from tests.smtp_server import SmtpServer
 
@@ -37,6 +39,7 @@ def test_a_test_send_reaches_one_address_in_the_organizations_rendition_and_writ
     assert len(received) == 2
     first, second = (message.parsed() for message in received)
     assert first["Message-ID"] != second["Message-ID"]  # a mail service drops a Message-ID it has seen
+    assert str(first["Subject"]).startswith("【テスト】")  # nobody takes a test for the issue itself
     assert "第1号" in str(first["Subject"])
     body = first.get_body(("html",))
     assert body is not None
@@ -60,3 +63,20 @@ def test_a_test_send_with_bad_input_exits_2_and_sends_nothing(
     assert result.exit_code == 2
     assert message in result.output
     assert smtp_server.handler.messages == []
+
+
+def test_an_english_test_says_so_in_its_subject_and_an_iso_2022_jp_one_too(
+    seeded_db: Database, draft: int, smtp_server: SmtpServer
+) -> None:
+    with seeded_db.session() as session:
+        session.get_one(Issue, 1).charset = "iso-2022-jp"
+    for lang in ("en", "ja"):
+        result = CliRunner().invoke(
+            cli, ["issue", "test-send", str(draft), "--to", "a@example.jp", "--lang", lang]
+        )
+        assert result.exit_code == 0, result.output
+
+    english, japanese = (message.parsed() for message in smtp_server.handler.to("a@example.jp"))
+    assert str(english["Subject"]).startswith("[TEST] [SME Overseas Safety Network Newsletter No. 1]")
+    assert str(japanese["Subject"]).startswith("【テスト】")
+    assert japanese.get_body(("html",)).get_content_charset() == "iso-2022-jp"  # type: ignore[union-attr]

@@ -12,6 +12,7 @@ from typing import Protocol
 from outreach.config import Settings
 from outreach.console.guard import Guard, Handler
 from outreach.console.views import ConsoleViews
+from outreach.links import PersonalLinks
 from outreach.render import Renderer
 from outreach.staff.roles import Permission
 from outreach.staff.settings import StaffSettings
@@ -31,6 +32,7 @@ class Kit:
     staff: StaffSettings
     site: Settings
     renderer: Renderer
+    links: PersonalLinks  # a subscriber's signed links, for test sends (the web app's SignedLinks)
     clock: Callable[[], datetime]
 
 

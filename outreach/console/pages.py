@@ -33,6 +33,7 @@ from outreach.console.preview import PreviewPages
 from outreach.console.protocols import FormTokens
 from outreach.console.views import ConsoleViews, jst
 from outreach.db import Database
+from outreach.links import PersonalLinks
 from outreach.models import utcnow
 from outreach.render import Renderer
 from outreach.staff import audit, login
@@ -65,6 +66,7 @@ class Console:
         csrf_field: str,
         settings: StaffSettings,
         site: Settings,
+        links: PersonalLinks,
         secure: bool,
         clock: Callable[[], datetime] = utcnow,
     ) -> None:
@@ -74,7 +76,7 @@ class Console:
         self.settings = settings
         self.clock = clock
         self.issues = IssuePages(self.guard, self.views, settings, clock)
-        kit = Kit(self.guard, self.views, settings, site, renderer, clock)
+        kit = Kit(self.guard, self.views, settings, site, renderer, links, clock)
         self.groups: list[PageGroup] = [
             self.issues,
             ContentPages(kit),

@@ -19,6 +19,7 @@ from outreach.db import Database
 from outreach.mailer import Mailer, make_mailer
 from outreach.render import Renderer
 from outreach.staff.settings import StaffSettings, load_staff_settings
+from subscribers.links import SignedLinks
 from subscribers.notices import Notices
 from subscribers.ratelimit import RateLimits
 from subscribers.settings import SubscriptionSettings, load_subscription_settings
@@ -62,7 +63,16 @@ def create_app(
     )
     site = Site(subscriptions, views, csrf, RateLimits(options), Archive(db, renderer))
     secure = settings.base_url.startswith("https://")
-    console = Console(db, renderer, csrf, csrf_field=CSRF_FIELD, settings=staff, site=settings, secure=secure)
+    console = Console(
+        db,
+        renderer,
+        csrf,
+        csrf_field=CSRF_FIELD,
+        settings=staff,
+        site=settings,
+        links=SignedLinks(settings),
+        secure=secure,
+    )
 
     @asynccontextmanager
     async def lifespan(_app: Starlette) -> AsyncIterator[None]:
