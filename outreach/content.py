@@ -6,14 +6,23 @@ __all__ = [
     "MEETING_FORMATS",
     "MEETING_KINDS",
     "MeetingKey",
+    "PromotionFields",
     "add_meeting",
+    "add_promotion",
     "find_meeting",
+    "find_promotion",
+    "is_link_url",
     "latest_meeting",
+    "list_promotions",
+    "meeting_exists",
     "promotion_active",
+    "promotion_exists",
     "promotions_active_on",
     "update_meeting",
+    "update_promotion",
 ]
 
+import dataclasses
 import re
 from dataclasses import dataclass
 from datetime import date
@@ -67,6 +76,16 @@ def latest_meeting(session: Session, kind: str = "plenary") -> Meeting:
     if meeting is None:
         raise NotFound(f"no {kind} meeting is recorded yet: run `outreach seed` or `outreach meeting add`")
     return meeting
+
+
+def meeting_exists(session: Session, key: MeetingKey) -> bool:
+    found = session.scalar(select(Meeting.id).where(Meeting.kind == key.kind, Meeting.number == key.number))
+    return found is not None
+
+
+def is_link_url(url: str) -> bool:
+    """Whether a meeting's link may point there: an http(s) URL without spaces."""
+    return _URL.fullmatch(url) is not None
 
 
 def _check_links(links: list[dict[str, str]]) -> None:
@@ -179,3 +198,48 @@ def promotion_active(promotion: Promotion, on: date) -> bool:
 def promotions_active_on(session: Session, on: date) -> list[Promotion]:
     promotions = session.scalars(select(Promotion).order_by(Promotion.position, Promotion.id))
     return [promotion for promotion in promotions if promotion_active(promotion, on)]
+
+
+@dataclass(frozen=True)
+class PromotionFields:
+    """What staff give of a promotion, checked by the caller (outreach.usecases.promotions)."""
+
+    title_ja: str
+    title_en: str
+    body_ja: str
+    body_en: str
+    url: str
+    starts_on: date | None
+    ends_on: date | None
+    yearly: bool
+    position: int
+
+
+def list_promotions(session: Session) -> list[Promotion]:
+    """Every promotion, in the order issues carry them."""
+    return list(session.scalars(select(Promotion).order_by(Promotion.position, Promotion.id)))
+
+
+def promotion_exists(session: Session, slug: str) -> bool:
+    return session.scalar(select(Promotion.id).where(Promotion.slug == slug)) is not None
+
+
+def find_promotion(session: Session, slug: str) -> Promotion:
+    promotion = session.scalar(select(Promotion).where(Promotion.slug == slug))
+    if promotion is None:
+        raise NotFound(f"there is no promotion {slug!r}")
+    return promotion
+
+
+def add_promotion(session: Session, slug: str, fields: PromotionFields) -> Promotion:
+    promotion = Promotion(slug=slug, **dataclasses.asdict(fields))
+    session.add(promotion)
+    session.flush()
+    return promotion
+
+
+def update_promotion(session: Session, promotion: Promotion, fields: PromotionFields) -> Promotion:
+    for name, value in dataclasses.asdict(fields).items():
+        setattr(promotion, name, value)
+    session.flush()
+    return promotion

@@ -65,6 +65,29 @@ GUARDED: list[tuple[str, str, set[StaffRole] | None]] = [
     ("POST", "/issues/{number:int}/pause", {StaffRole.ADMIN, StaffRole.STAFF}),
     ("POST", "/issues/{number:int}/resume", {StaffRole.ADMIN, StaffRole.STAFF}),
     ("POST", "/issues/{number:int}/cancel", {StaffRole.ADMIN, StaffRole.STAFF}),
+    # The content pages (tests/test_console_content.py, tests/test_console_promotions.py).
+    ("GET", "/meetings", {StaffRole.ADMIN, StaffRole.STAFF}),
+    ("GET", "/meetings/new", {StaffRole.ADMIN, StaffRole.STAFF}),
+    ("POST", "/meetings/new", {StaffRole.ADMIN, StaffRole.STAFF}),
+    ("GET", "/meetings/{kind}/{number:int}", {StaffRole.ADMIN, StaffRole.STAFF}),
+    ("POST", "/meetings/{kind}/{number:int}", {StaffRole.ADMIN, StaffRole.STAFF}),
+    ("POST", "/markdown", {StaffRole.ADMIN, StaffRole.STAFF}),
+    ("GET", "/assets/markdown-preview.js", {StaffRole.ADMIN, StaffRole.STAFF}),
+    ("GET", "/promotions", {StaffRole.ADMIN, StaffRole.STAFF}),
+    ("GET", "/promotions/new", {StaffRole.ADMIN, StaffRole.STAFF}),
+    ("POST", "/promotions/new", {StaffRole.ADMIN, StaffRole.STAFF}),
+    ("GET", "/promotions/{slug}", {StaffRole.ADMIN, StaffRole.STAFF}),
+    ("POST", "/promotions/{slug}", {StaffRole.ADMIN, StaffRole.STAFF}),
+    # The composer (tests/test_console_composer.py).
+    ("GET", "/issues/new", {StaffRole.ADMIN, StaffRole.STAFF}),
+    ("POST", "/issues/new", {StaffRole.ADMIN, StaffRole.STAFF}),
+    ("GET", "/issues/{number:int}/edit", {StaffRole.ADMIN, StaffRole.STAFF}),
+    ("POST", "/issues/{number:int}/edit", {StaffRole.ADMIN, StaffRole.STAFF}),
+    ("POST", "/issues/{number:int}/delete", {StaffRole.ADMIN, StaffRole.STAFF}),
+    # Previews and test sends (tests/test_console_preview.py).
+    ("GET", "/issues/{number:int}/preview", {StaffRole.ADMIN, StaffRole.STAFF, StaffRole.APPROVER}),
+    ("GET", "/issues/{number:int}/preview/text", {StaffRole.ADMIN, StaffRole.STAFF, StaffRole.APPROVER}),
+    ("POST", "/issues/{number:int}/test", {StaffRole.ADMIN, StaffRole.STAFF}),
     # Watching a send (tests/test_console_delivery.py, tests/test_console_delivery_log.py).
     ("GET", "/issues/{number:int}/progress", {StaffRole.ADMIN, StaffRole.STAFF, StaffRole.APPROVER}),
     ("GET", "/issues/{number:int}/log", {StaffRole.ADMIN, StaffRole.STAFF, StaffRole.APPROVER}),
@@ -81,8 +104,8 @@ FAILED = "ログインできませんでした"
 
 
 def url(path: str) -> str:
-    """A route's path as a request names it: issue No. 1 for a route that takes a number."""
-    return path.replace("{number:int}", "1")
+    """A route's path as a request names it: issue No. 1, plenary meeting No. 1, the promotion `tabireg`."""
+    return path.replace("{number:int}", "1").replace("{kind}", "plenary").replace("{slug}", "tabireg")
 
 
 @dataclass

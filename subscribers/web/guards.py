@@ -13,7 +13,7 @@ _POLICY = (
     "form-action 'self'; base-uri 'none'; frame-ancestors 'none'"
 )
 # The staff console may run its own scripts (progressive enhancement only: every page works without them).
-_CONSOLE_POLICY = _POLICY + "; script-src 'self'"
+_CONSOLE_POLICY = _POLICY + "; script-src 'self'; connect-src 'self'"
 _CONSOLE_PREFIXES = ("/admin/", "/en/admin/")
 _HEADERS = {
     "Content-Security-Policy": _POLICY,
