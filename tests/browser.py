@@ -6,12 +6,21 @@ The `browser` fixture that launches it is in tests/conftest.py.
 
 from __future__ import annotations
 
-__all__ = ["CHROMIUM", "FLAGS", "OPTIONS", "needs_chromium"]
+__all__ = ["CHROMIUM", "FLAGS", "OPTIONS", "log_in", "needs_chromium", "resident_worker"]
 
+import asyncio
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
+from playwright.sync_api import Page
 
+from outreach.config import Settings
+from outreach.db import Database
+from outreach.usecases.sends import make_worker
+from subscribers.links import SignedLinks
 from subscribers.settings import SubscriptionSettings
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -34,3 +43,37 @@ needs_chromium = pytest.mark.skipif(
     not CHROMIUM.exists(),
     reason="browser tests skipped: no /usr/bin/chromium (`apt-get install chromium`; .ci/run does it)",
 )
+
+
+def log_in(page: Page, *, email: str, password: str) -> None:
+    """Fill in the login form on the page and send it."""
+    page.fill("#email", email)
+    page.fill("#password", password)
+    page.click("button[type=submit]")
+
+
+@contextmanager
+def resident_worker(db: Database, settings: Settings) -> Iterator[None]:
+    """What `outreach worker` runs, on a thread of its own until the test is done: the console's send now
+    only starts a send (start_for_workers), and a resident worker delivers it."""
+    worker = make_worker(db, settings, links=SignedLinks(settings))
+    running: dict[str, tuple[asyncio.AbstractEventLoop, asyncio.Event]] = {}
+    ready = threading.Event()
+
+    async def serve() -> None:
+        stop = asyncio.Event()
+        running["it"] = (asyncio.get_running_loop(), stop)
+        ready.set()
+        await worker.run(until_idle=False, stop=stop)
+
+    thread = threading.Thread(target=asyncio.run, args=(serve(),), name="resident worker")
+    thread.start()
+    assert ready.wait(timeout=30)
+    try:
+        yield
+    finally:
+        loop, stop = running["it"]
+        loop.call_soon_threadsafe(stop.set)
+        thread.join(timeout=60)
+        worker.close()
+    assert not thread.is_alive()
