@@ -25,6 +25,7 @@ from outreach.config import Settings, load_settings
 from outreach.content import MeetingKey, find_meeting
 from outreach.db import Database
 from outreach.issues import compose_issue
+from outreach.members import models as _member_models  # noqa: F401  (its tables are on the same metadata)
 from outreach.models import Base, IssueStatus
 from outreach.seed import seed_network
 from outreach.staff import models as _staff_models  # noqa: F401  (its tables are on the same metadata)

@@ -53,7 +53,8 @@ BASES = ("/admin", "/en/admin")
 GUARDED: list[tuple[str, str, set[StaffRole] | None]] = [
     ("GET", "/", {StaffRole.ADMIN, StaffRole.STAFF, StaffRole.APPROVER}),
     ("GET", "/audit", {StaffRole.ADMIN, StaffRole.STAFF, StaffRole.APPROVER}),
-    ("GET", "/organization", {StaffRole.ADMIN, StaffRole.ORG_EDITOR}),
+    # The member organizations' pages (tests/test_console_organizations.py and the others of issue 12).
+    ("GET", "/organizations", {StaffRole.ADMIN, StaffRole.STAFF, StaffRole.ORG_EDITOR}),
     ("POST", "/logout", None),
     # The issue pages (tests/test_console_approval.py): an issue, its approval and its send.
     ("GET", "/issues/{number:int}", {StaffRole.ADMIN, StaffRole.STAFF, StaffRole.APPROVER}),
@@ -289,15 +290,10 @@ def test_logging_in_lands_on_the_home_of_the_role(console: Console) -> None:
         assert (answer.status_code, answer.headers["location"]) == (303, "/admin/")
     with console.client() as client:
         answer = log_in(client, USERS[StaffRole.ORG_EDITOR], base="/en/admin")
-        assert (answer.status_code, answer.headers["location"]) == (303, "/en/admin/organization")
-        page = client.get("/en/admin/organization")
-        assert "You are logged in as an editor for Japan External Trade Organization" in page.text
-        assert "come in a later release" in page.text
-    with console.client() as client:
-        log_in(client, USERS[StaffRole.ADMIN])
-        page = client.get("/admin/organization")
-        assert "の編集者として" not in page.text
-        assert "今後のリリースで追加されます" in page.text
+        assert (answer.status_code, answer.headers["location"]) == (303, "/en/admin/organizations/jetro")
+        page = client.get("/en/admin/organizations/jetro")
+        assert page.status_code == 200
+        assert "Japan External Trade Organization" in page.text
 
 
 def test_next_brings_you_back_but_only_to_a_page_of_the_console(console: Console) -> None:
@@ -515,7 +511,7 @@ def test_every_console_page_carries_the_security_headers_and_no_script(console: 
         pages = [
             client.get(f"{base}{path}")
             for base in BASES
-            for path in ("/", "/audit", "/organization", "/login")
+            for path in ("/", "/audit", "/organizations", "/login")
         ]
     for page in pages:
         assert page.headers["cache-control"] == "no-store"

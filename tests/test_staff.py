@@ -451,7 +451,8 @@ def test_roles() -> None:
     for role in (StaffRole.STAFF, StaffRole.APPROVER):
         assert allows(role, Permission.DASHBOARD)
         assert allows(role, Permission.AUDIT_LOG)
-        assert not allows(role, Permission.ORGANIZATION)
+    assert allows(StaffRole.STAFF, Permission.ORGANIZATION)  # every organization's pages
+    assert not allows(StaffRole.APPROVER, Permission.ORGANIZATION)
     assert [p for p in Permission if allows(StaffRole.ORG_EDITOR, p)] == [Permission.ORGANIZATION]
     assert home_permission(StaffRole.ORG_EDITOR) is Permission.ORGANIZATION
     assert home_permission(StaffRole.APPROVER) is Permission.DASHBOARD

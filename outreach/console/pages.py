@@ -25,12 +25,16 @@ from outreach.console.content import ContentPages
 from outreach.console.cookies import SessionCookie
 from outreach.console.delivery import DeliveryPages
 from outreach.console.forms import LoginFields, read_form, read_login
+from outreach.console.forward import ForwardKitPages
 from outreach.console.guard import Allowed, Guard, Handler, client_ip
 from outreach.console.issues import IssuePages
 from outreach.console.kit import Kit, PageGroup
+from outreach.console.organizations import OrganizationPages
+from outreach.console.orgreach import ReachPages
 from outreach.console.paths import BASES, base_of, language_of, safe_next
 from outreach.console.preview import PreviewPages
 from outreach.console.protocols import FormTokens
+from outreach.console.rosters import RosterPages
 from outreach.console.views import ConsoleViews, jst
 from outreach.db import Database
 from outreach.links import PersonalLinks
@@ -42,11 +46,13 @@ from outreach.staff.settings import StaffSettings
 from outreach.staff.users import StaffView
 
 _PAGE_NUMBER = re.compile(r"[1-9][0-9]{0,5}")
-_HOMES = {Permission.DASHBOARD: "/", Permission.ORGANIZATION: "/organization"}
 
 
 def _home(request: Request, user: StaffView) -> str:
-    return base_of(request.url.path) + _HOMES[home_permission(user.role)]
+    """The dashboard; for an org-editor, their organization's page."""
+    if home_permission(user.role) is Permission.ORGANIZATION and user.organization is not None:
+        return f"{base_of(request.url.path)}/organizations/{user.organization}"
+    return base_of(request.url.path) + "/"
 
 
 def _page_number(request: Request) -> int:
@@ -83,6 +89,10 @@ class Console:
             ComposerPages(kit),
             PreviewPages(kit),
             DeliveryPages(kit),
+            OrganizationPages(kit),
+            RosterPages(kit),
+            ForwardKitPages(kit),
+            ReachPages(kit),
         ]
 
     def routes(self) -> list[BaseRoute]:
@@ -90,7 +100,6 @@ class Console:
         guarded: list[tuple[str, Handler, str, Permission | None]] = [
             ("/", self.dashboard, "GET", Permission.DASHBOARD),
             ("/audit", self.audit_log, "GET", Permission.AUDIT_LOG),
-            ("/organization", self.organization, "GET", Permission.ORGANIZATION),
             ("/logout", self.logout, "POST", None),
         ]
         for group in self.groups:
@@ -192,15 +201,6 @@ class Console:
         entries = [_entry(entry) for entry in found.entries]
         context = {"log": found, "entries": entries}
         return self.views.page(request, "admin/audit.html", context, user=allowed.visit.user)
-
-    async def organization(self, request: Request, allowed: Allowed) -> Response:
-        user = allowed.visit.user
-        names = ("", "")
-        if user.organization is not None:
-            slug = user.organization
-            names = await self.guard.run(lambda session: queries.organization_names(session, slug))
-        name = names[0] if language_of(request.url.path) == "ja" else names[1]
-        return self.views.page(request, "admin/organization.html", {"organization": name}, user=user)
 
 
 def _entry(entry: audit.AuditEntry) -> dict[str, Any]:

@@ -25,7 +25,7 @@ _PAGES = (
     (Permission.DASHBOARD, "/"),
     (Permission.CONTENT, "/meetings"),
     (Permission.AUDIT_LOG, "/audit"),
-    (Permission.ORGANIZATION, "/organization"),
+    (Permission.ORGANIZATION, "/organizations"),
 )
 
 

@@ -14,7 +14,7 @@ class Permission(enum.StrEnum):
 
     DASHBOARD = "dashboard"  # the issues, their states and recipients (read-only)
     AUDIT_LOG = "audit-log"
-    ORGANIZATION = "organization"  # an org-editor's own organization's pages
+    ORGANIZATION = "organization"  # the member organizations' pages: an org-editor only their own
     APPROVE = "approve"  # sign off an issue (決裁): outreach.usecases.approval asks this too
     SEND = "send"  # send now, schedule, pause, resume and cancel a send
     CONTENT = "content"  # meeting outcomes and promotions: list, add, edit
@@ -24,7 +24,14 @@ class Permission(enum.StrEnum):
 _GRANTS: dict[StaffRole, frozenset[Permission]] = {
     StaffRole.ADMIN: frozenset(Permission),
     StaffRole.STAFF: frozenset(
-        {Permission.DASHBOARD, Permission.AUDIT_LOG, Permission.SEND, Permission.CONTENT, Permission.COMPOSE}
+        {
+            Permission.DASHBOARD,
+            Permission.AUDIT_LOG,
+            Permission.SEND,
+            Permission.CONTENT,
+            Permission.COMPOSE,
+            Permission.ORGANIZATION,
+        }
     ),
     StaffRole.APPROVER: frozenset({Permission.DASHBOARD, Permission.AUDIT_LOG, Permission.APPROVE}),
     StaffRole.ORG_EDITOR: frozenset({Permission.ORGANIZATION}),
