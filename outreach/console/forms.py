@@ -21,12 +21,13 @@ _SEND_TIME_FORMATS = ("%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M")
 
 
 async def read_form(
-    request: Request, *, max_fields: int = _MAX_FIELDS, max_part_size: int = 4096
+    request: Request, *, max_fields: int = _MAX_FIELDS, max_part_size: int = 4096, max_files: int = 0
 ) -> FormData | None:
-    """The posted form, or None for one no page of ours sends (a file); Starlette answers 400 for one it
-    cannot parse. A page with long texts or many fields reads it with larger limits."""
-    form = await request.form(max_files=0, max_fields=max_fields, max_part_size=max_part_size)
-    if any(not isinstance(value, str) for _, value in form.multi_items()):
+    """The posted form, or None for one no page of ours sends (a file, where the page takes none); Starlette
+    answers 400 for one it cannot parse. A page with long texts or many fields reads it with larger limits."""
+    form = await request.form(max_files=max_files, max_fields=max_fields, max_part_size=max_part_size)
+    files = [value for _, value in form.multi_items() if not isinstance(value, str)]
+    if len(files) > max_files:
         return None
     return form
 

@@ -7,7 +7,7 @@ once the request is allowed.
 
 from __future__ import annotations
 
-__all__ = ["Allowed", "Guard", "Handler", "client_ip"]
+__all__ = ["Allowed", "Guard", "Handler", "client_ip", "takes_a_file"]
 
 import asyncio
 from collections.abc import Awaitable, Callable
@@ -55,6 +55,15 @@ class Allowed:
 
 
 Handler = Callable[[Request, Allowed], Awaitable[Response]]
+
+
+def takes_a_file(handler: Handler) -> Handler:
+    """Mark a POST handler whose form carries one uploaded file (a roster): the guard lets that one through;
+    every other form with a file is refused (400)."""
+    handler.takes_a_file = True  # type: ignore[attr-defined]
+    return handler
+
+
 Endpoint = Callable[[Request], Awaitable[Response]]
 
 
@@ -113,7 +122,10 @@ class Guard:
                 return self.views.refusal(request, "forbidden", user=visit.user)
             form = None
             if request.method == "POST":
-                form = await read_form(request, max_fields=_MAX_FIELDS, max_part_size=_MAX_PART_BYTES)
+                files = 1 if getattr(handler, "takes_a_file", False) else 0
+                form = await read_form(
+                    request, max_fields=_MAX_FIELDS, max_part_size=_MAX_PART_BYTES, max_files=files
+                )
                 if form is None:
                     return self.views.refusal(request, "bad_request", user=visit.user, status=400)
                 if not self.form_is_ours(request, form):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 __all__ = ["MAX_BODY_BYTES", "create_app", "create_app_from_environment"]
 
+import re
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 
@@ -31,8 +32,12 @@ from subscribers.web.pages import Site
 from subscribers.web.views import Views
 
 MAX_BODY_BYTES = 16 * 1024  # the largest form of ours, filled to every field's limit, is about 2 KiB
-# The console's forms carry whole texts (a meeting's summary in Markdown, in two languages).
+# The console's forms carry whole texts (a meeting's summary in Markdown, in two languages); a roster upload
+# is a whole CSV file (100,000 rows, the import's own limit, of about 100 bytes).
 CONSOLE_BODY_BYTES = 512 * 1024
+ROSTER_BODY_BYTES = 16 * 1024 * 1024
+_ROSTER_UPLOAD = re.compile(r"/(?:en/)?admin/organizations/[^/]+/roster/import$")
+_CONSOLE = re.compile(r"/(?:en/)?admin/")
 
 
 class _HeadersOutermost(Starlette):
@@ -87,7 +92,7 @@ def create_app(
                 BodyLimit,
                 max_bytes=MAX_BODY_BYTES,
                 reject=views.asgi_error(413, "too_large"),
-                wider=(("/admin/", CONSOLE_BODY_BYTES), ("/en/admin/", CONSOLE_BODY_BYTES)),
+                wider=((_ROSTER_UPLOAD, ROSTER_BODY_BYTES), (_CONSOLE, CONSOLE_BODY_BYTES)),
             ),
         ],
         exception_handlers={HTTPException: views.http_error, Exception: views.server_error},

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 __all__ = ["BodyLimit", "SecurityHeaders"]
 
+import re
+
 from starlette.datastructures import MutableHeaders
 from starlette.responses import HTMLResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -82,11 +84,16 @@ def _declared_length(scope: Scope) -> int | None:
 
 
 class BodyLimit:
-    """Read at most `max_bytes` of a body before the app sees it (`wider`: more under these path prefixes);
-    more gets the `reject` answer (413)."""
+    """Read at most `max_bytes` of a body before the app sees it (`wider`: more for the paths a pattern
+    matches from their start, the first that matches); more gets the `reject` answer (413)."""
 
     def __init__(
-        self, app: ASGIApp, *, max_bytes: int, reject: ASGIApp, wider: tuple[tuple[str, int], ...] = ()
+        self,
+        app: ASGIApp,
+        *,
+        max_bytes: int,
+        reject: ASGIApp,
+        wider: tuple[tuple[re.Pattern[str], int], ...] = (),
     ) -> None:
         self.app = app
         self.max_bytes = max_bytes
@@ -94,7 +101,7 @@ class BodyLimit:
         self.wider = wider
 
     def _limit(self, path: str) -> int:
-        return next((limit for prefix, limit in self.wider if path.startswith(prefix)), self.max_bytes)
+        return next((limit for pattern, limit in self.wider if pattern.match(path)), self.max_bytes)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or scope["method"] in ("GET", "HEAD", "OPTIONS"):
