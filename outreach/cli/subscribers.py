@@ -17,12 +17,13 @@ import click
 from outreach.cli.common import App, describe_destination, org_slug, pass_app, reports_errors, writable_out
 from outreach.errors import NotFound, RelayUnavailable
 from outreach.models import SubscriberStatus
+from outreach.usecases import rosters
+from outreach.usecases.rosters import RosterImport
 from subscribers.addresses import normalize_address
 from subscribers.consent import ConsentSource, Origin
 from subscribers.directory import add_subscriber, organization_or_none
 from subscribers.export import export_roster
-from subscribers.lifecycle import ImportConsent, ImportReport, find_subscriber
-from subscribers.roster import parse_roster
+from subscribers.lifecycle import ImportConsent, find_subscriber
 from subscribers.settings import load_subscription_settings
 from subscribers.subscriptions import Subscriptions
 
@@ -88,12 +89,16 @@ def subscribers_import(app: App, path: Path, org_slug: str, lang: str, consent: 
     """
     if not dry_run:
         app.guard_real_mail()  # confirmation mails carry signed links
-    rows = parse_roster(path.read_bytes())
     subscriptions = _subscriptions(app)
     try:
         report = asyncio.run(
-            subscriptions.import_roster(
-                rows, organization=org_slug, language=lang, consent=ImportConsent(consent), dry_run=dry_run
+            rosters.import_roster(
+                subscriptions,
+                path.read_bytes(),
+                organization=org_slug,
+                language=lang,
+                consent=ImportConsent(consent),
+                dry_run=dry_run,
             )
         )
     except RelayUnavailable as error:
@@ -107,11 +112,11 @@ def subscribers_import(app: App, path: Path, org_slug: str, lang: str, consent: 
     click.echo(_consent_line(report, ImportConsent(consent), dry_run=dry_run, app=app))
 
 
-def _consent_line(report: ImportReport, consent: ImportConsent, *, dry_run: bool, app: App) -> str:
+def _consent_line(report: RosterImport, consent: ImportConsent, *, dry_run: bool, app: App) -> str:
     if consent == ImportConsent.VOUCHED:
         made = f"; {report.activated} pending made active" if report.activated else ""
         return f"consent vouched by the organization: new addresses are active now{made}"
-    mails = len(report.to_confirm)
+    mails = report.to_confirm
     if dry_run:
         return f"would mail {mails} confirmation link(s)"
     where = describe_destination(app.settings)

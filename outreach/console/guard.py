@@ -57,9 +57,12 @@ class Allowed:
 Handler = Callable[[Request, Allowed], Awaitable[Response]]
 
 
-def takes_a_file(handler: Handler) -> Handler:
-    """Mark a POST handler whose form carries one uploaded file (a roster): the guard lets that one through;
-    every other form with a file is refused (400)."""
+AnyHandler = TypeVar("AnyHandler", bound=Callable[..., Awaitable[Response]])
+
+
+def takes_a_file(handler: AnyHandler) -> AnyHandler:
+    """Mark a POST handler (a method too) whose form carries one uploaded file (a roster): the guard lets that
+    one through; every other form with a file is refused (400)."""
     handler.takes_a_file = True  # type: ignore[attr-defined]
     return handler
 
