@@ -24,6 +24,7 @@ from outreach.db import Database
 from outreach.dkim import DkimSigner
 from outreach.errors import InvalidInput
 from outreach.links import PersonalLinks
+from outreach.members.models import OrganizationProfile
 from outreach.message import MessageFactory, Personal
 from outreach.models import Issue, IssueItem, Organization, utcnow
 from outreach.network import NETWORK_SLUG
@@ -96,6 +97,7 @@ class Composer:
         self.verp = Verp(settings.secret_key, settings.verp_domain)
         self._renditions: dict[tuple[int, int | None, str, str], _Rendition] = {}
         self._organizations: dict[int, Organization] = {}
+        self._profiles: dict[int, OrganizationProfile] = {}  # what each organization's editors set
         self._issues: dict[int, Issue] = {}
         self._carried: dict[int, frozenset[str]] = {}
         self._created: dict[int, str] = {}  # an issue's creation time, in its messages' Message-IDs
@@ -148,8 +150,12 @@ class Composer:
                 # A shorter issue: what the previous sent issue carried goes in a compact list.
                 self._carried[issue_id] = digest.carried_before(session, self._issues[issue_id])
                 self._created[issue_id] = self._issues[issue_id].created_at.isoformat()
-                # Again for each issue: a worker that runs for days sees an organization's new charset.
-                self._organizations = {org.id: org for org in session.scalars(select(Organization))}
+                # Again for each issue: a worker that runs for days sees an organization's new charset
+                # and profile (greeting, contact, footer), both in one query.
+                joined = select(Organization, OrganizationProfile).outerjoin(OrganizationProfile)
+                rows = session.execute(joined).all()
+                self._organizations = {org.id: org for org, _ in rows}
+                self._profiles = {org.id: profile for org, profile in rows if profile is not None}
         return self._issues[issue_id]
 
     def _organization(self, organization_id: int | None) -> Organization:
@@ -181,13 +187,16 @@ class Composer:
         """The rendition in the readers' charset; in the issue's own where that one cannot carry it (a
         preference set after compose checked the issue), as a name it cannot carry goes in UTF-8."""
         carried = self._carried[issue.id]
+        profile = self._profiles.get(organization.id)
         if charset != issue.charset:
             try:
                 with issues.in_charset(issue, charset):
-                    return self.renderer.render(issue, organization, language, carried=carried)
+                    return self.renderer.render(
+                        issue, organization, language, carried=carried, profile=profile
+                    )
             except InvalidInput as error:
                 where = f"issue No. {issue.number} for {organization.slug} ({language})"
                 log.warning(
                     "%s goes in %s to readers who prefer %s: %s", where, issue.charset, charset, error
                 )
-        return self.renderer.render(issue, organization, language, carried=carried)
+        return self.renderer.render(issue, organization, language, carried=carried, profile=profile)

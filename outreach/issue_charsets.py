@@ -8,6 +8,7 @@ from __future__ import annotations
 
 __all__ = [
     "CHARSETS",
+    "PROFILE_TEXTS",
     "CharsetRefused",
     "Text",
     "charset_substitutions",
@@ -15,12 +16,14 @@ __all__ = [
     "in_charset",
     "issue_texts",
     "meeting_texts",
+    "organization_profiles",
+    "profile_texts",
     "rendition_charsets",
     "substituted_texts",
     "uncarried_texts",
 ]
 
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from typing import NamedTuple
 
@@ -29,6 +32,7 @@ from sqlalchemy.orm import Session
 
 from outreach import jis
 from outreach.errors import InvalidInput
+from outreach.members.models import OrganizationProfile
 from outreach.models import Issue, Meeting, Organization, Promotion, Subscriber, SubscriberStatus
 from outreach.network import NETWORK_SLUG
 from outreach.render import Uncarried, charset_refusal, uncarried
@@ -104,8 +108,38 @@ def _organization_texts(organization: Organization) -> list[Text]:
     ]
 
 
-def issue_texts(issue: Issue, organizations: Iterable[Organization]) -> list[Text]:
-    """Every text that goes into the issue's renditions for these organizations, but the templates' own.
+PROFILE_TEXTS = (
+    "greeting_ja",
+    "greeting_en",
+    "department_ja",
+    "department_en",
+    "phone",
+    "email",
+    "web_url",
+    "footer_ja",
+    "footer_en",
+)
+
+
+def profile_texts(slug: str, profile: OrganizationProfile) -> list[Text]:
+    """The texts an organization's editors set that its renditions show; `where` names the form field."""
+    part = f"organization:{slug}"
+    return [Text(f"the {field} of {slug}", getattr(profile, field), part) for field in PROFILE_TEXTS]
+
+
+def organization_profiles(session: Session) -> dict[int, OrganizationProfile]:
+    """Every organization's profile by the organization's id, in one query."""
+    with session.no_autoflush:
+        return {profile.organization_id: profile for profile in session.scalars(select(OrganizationProfile))}
+
+
+def issue_texts(
+    issue: Issue,
+    organizations: Iterable[Organization],
+    profiles: Mapping[int, OrganizationProfile] | None = None,
+) -> list[Text]:
+    """Every text that goes into the issue's renditions for these organizations (with what their editors
+    set, `profiles` by organization id), but the templates' own.
 
     It mirrors the views in `outreach.render`; rendering every rendition is the check that also covers
     the templates (see `outreach.usecases.drafts`).
@@ -123,6 +157,8 @@ def issue_texts(issue: Issue, organizations: Iterable[Organization]) -> list[Tex
             texts += _promotion_texts(item.promotion)
     for organization in organizations:
         texts += _organization_texts(organization)
+        if profiles and (profile := profiles.get(organization.id)) is not None:
+            texts += profile_texts(organization.slug, profile)
     return texts
 
 
@@ -194,8 +230,9 @@ def check_issue_charset(session: Session, issue: Issue) -> None:
     Without this an ISO-2022-JP issue, or one with readers who prefer ISO-2022-JP, would be accepted and then
     fail to build their messages at send time.
     """
+    profiles = organization_profiles(session)
     for charset, organizations in rendition_charsets(session, issue):
-        found = _uncarried_parts(issue_texts(issue, organizations), charset)
+        found = _uncarried_parts(issue_texts(issue, organizations, profiles), charset)
         if found:
             problems = [problem for _, problem in found]
             refusal = charset_refusal(problems, charset, carrier=_preferred(issue, charset, organizations))
@@ -208,9 +245,10 @@ def charset_substitutions(session: Session, issue: Issue) -> list[jis.Substitute
     the project's and need none.
     """
     found = []
+    profiles = organization_profiles(session)
     for charset, organizations in rendition_charsets(session, issue):
         whose = "" if charset == issue.charset else f", for readers who prefer {charset}"
-        changed = substituted_texts(issue_texts(issue, organizations), charset)
+        changed = substituted_texts(issue_texts(issue, organizations, profiles), charset)
         found += [jis.Substituted(each.where + whose, each.substitutions) for each in changed]
     return found
 

@@ -27,12 +27,12 @@ import jinja2.bccache
 from markupsafe import Markup
 from premailer import Premailer
 
-from outreach import dates, digest, jis, markdown, textpart
+from outreach import dates, digest, jis, markdown, network, textpart
 from outreach.content import MEETING_FORMATS, MEETING_KINDS
 from outreach.errors import InvalidInput
 from outreach.i18n import LANGUAGES, PUNCTUATION, load_catalog
+from outreach.members.models import OrganizationProfile
 from outreach.models import Issue, IssueItem, Meeting, Organization, Promotion
-from outreach.network import NETWORK_SLUG
 from outreach.stamp import PERSONAL_FIELDS, Stamp, placeholder
 
 TEMPLATES_DIR = Path(__file__).resolve().parent.parent / "templates"
@@ -229,15 +229,29 @@ def issue_view(issue: Issue, language: str, *, carried: Collection[str] = ()) ->
     }
 
 
-def _organization_view(organization: Organization, language: str) -> dict[str, Any]:
+def _own(profile: OrganizationProfile | None, field: str) -> str:
+    return str(getattr(profile, field)) if profile is not None else ""
+
+
+def _organization_view(
+    organization: Organization, language: str, profile: OrganizationProfile | None
+) -> dict[str, Any]:
+    """The organization as its rendition shows it: what its editors set before the seed data, never Japanese
+    in English; until they set a contact, its web page and the network secretariat's (never a placeholder)."""
     ja = language == "ja"
+    name = organization.name_ja if ja else organization.name_en
+    contact = {field: _own(profile, field) for field in ("phone", "email", "web_url")}
+    given = any(contact.values()) or any(_own(profile, f"department_{each}") for each in LANGUAGES)
+    department = _own(profile, f"department_{language}") or name
     return {
         "slug": organization.slug,
-        "name": organization.name_ja if ja else organization.name_en,
-        "greeting": organization.greeting_ja if ja else organization.greeting_en,
-        "contact": organization.contact_ja if ja else organization.contact_en,
+        "name": name,
+        "greeting": _own(profile, f"greeting_{language}") or getattr(organization, f"greeting_{language}"),
+        "contact": {"given": given, "department": department, **contact},
+        "secretariat": network.NETWORK.contact_ja if ja else network.NETWORK.contact_en,
+        "footer": _own(profile, f"footer_{language}"),
         "url": organization.url,
-        "is_network": organization.slug == NETWORK_SLUG,
+        "is_network": organization.slug == network.NETWORK_SLUG,
     }
 
 
@@ -295,14 +309,20 @@ class Renderer:
         return env
 
     def render(
-        self, issue: Issue, organization: Organization, language: str, *, carried: Collection[str] = ()
+        self,
+        issue: Issue,
+        organization: Organization,
+        language: str,
+        *,
+        carried: Collection[str] = (),
+        profile: OrganizationProfile | None = None,
     ) -> Rendition:
-        """The rendition; `carried`: the promotions the previous sent issue carried, which this one lists
-        compactly (`outreach.digest.carried_before` finds them; none: every promotion in full)."""
+        """The rendition; `carried`: the promotions the previous sent issue carried, listed compactly
+        (`outreach.digest.carried_before`); `profile`: what the organization's editors set (None: unset)."""
         if language not in LANGUAGES:
             raise InvalidInput(f"unsupported language {language!r}; use one of {', '.join(LANGUAGES)}")
         env = self.environment(organization.slug, language)
-        context = self._context(issue, organization, language, carried)
+        context = self._context(issue, organization, language, carried, profile)
         subject = " ".join(env.get_template("email/issue.subject.txt").render(context).split())
         html = _inline_css(env.get_template("email/issue.html").render(context))
         text = textpart.wrap(env.get_template("email/issue.txt").render(context))
@@ -322,12 +342,17 @@ class Renderer:
         )
 
     def _context(
-        self, issue: Issue, organization: Organization, language: str, carried: Collection[str]
+        self,
+        issue: Issue,
+        organization: Organization,
+        language: str,
+        carried: Collection[str],
+        profile: OrganizationProfile | None,
     ) -> dict[str, Any]:
         return {
             "lang": language,
             **issue_view(issue, language, carried=carried),
-            "org": _organization_view(organization, language),
+            "org": _organization_view(organization, language, profile),
             "sender": self.sender[language],
             "recipient": _Recipient(),
             "charset": issue.charset,

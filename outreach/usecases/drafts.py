@@ -37,6 +37,7 @@ from outreach import content, digest, issue_charsets, issues
 from outreach.errors import InvalidInput, NotFound
 from outreach.i18n import LANGUAGES
 from outreach.issue_charsets import CharsetRefused
+from outreach.members.models import OrganizationProfile
 from outreach.models import Issue, IssueStatus, Meeting, Organization, Promotion
 from outreach.preview import filled, write_preview
 from outreach.render import Renderer, Rendition
@@ -283,8 +284,9 @@ def _preview_rendition(
     issue = issues.get_issue(session, number)
     carried = digest.carried_before(session, issue)
     member = _organization(session, organization)
+    profile = session.get(OrganizationProfile, member.id)
     with session.no_autoflush, issue_charsets.in_charset(issue, member.charset or issue.charset):
-        return renderer.render(issue, member, language, carried=carried)
+        return renderer.render(issue, member, language, carried=carried, profile=profile)
 
 
 def _organization(session: Session, slug: str) -> Organization:
@@ -299,17 +301,24 @@ def _check_renditions(session: Session, issue: Issue, renderer: Renderer | None)
     prefer), which also checks what is not in the issue's texts: templates, the sender."""
     if renderer is None:
         return
+    profiles = issue_charsets.organization_profiles(session)
     for charset, organizations in issue_charsets.rendition_charsets(session, issue):
         # Lent for rendering only: nothing may flush the draft meanwhile.
         with session.no_autoflush, issue_charsets.in_charset(issue, charset):
             for organization in organizations:
                 for language in LANGUAGES:
-                    _render_checked(renderer, issue, organization, language)
+                    _render_checked(renderer, issue, organization, language, profiles.get(organization.id))
 
 
-def _render_checked(renderer: Renderer, issue: Issue, organization: Organization, language: str) -> None:
+def _render_checked(
+    renderer: Renderer,
+    issue: Issue,
+    organization: Organization,
+    language: str,
+    profile: OrganizationProfile | None,
+) -> None:
     try:
-        renderer.render(issue, organization, language)
+        renderer.render(issue, organization, language, profile=profile)
     except InvalidInput as error:
         raise CharsetRefused(
             f"{error} (the issue's own texts fit: it is in the templates or the sender's details)",

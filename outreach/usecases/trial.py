@@ -25,6 +25,7 @@ from outreach.issues import get_issue
 from outreach.lanes import Lane, lanes_for
 from outreach.links import PersonalLinks
 from outreach.mailer import SmtpReply
+from outreach.members.models import OrganizationProfile
 from outreach.models import Issue, Organization, utcnow
 from outreach.outbox import Claimed
 from outreach.render import Renderer, Rendition
@@ -54,9 +55,15 @@ class _MarkedRenderer(Renderer):
     """Renders as the real send does, with the subject marked as a test."""
 
     def render(
-        self, issue: Issue, organization: Organization, language: str, *, carried: Collection[str] = ()
+        self,
+        issue: Issue,
+        organization: Organization,
+        language: str,
+        *,
+        carried: Collection[str] = (),
+        profile: OrganizationProfile | None = None,
     ) -> Rendition:
-        rendition = super().render(issue, organization, language, carried=carried)
+        rendition = super().render(issue, organization, language, carried=carried, profile=profile)
         return replace(rendition, subject=TEST_MARKS[language] + rendition.subject)
 
 
