@@ -1,4 +1,5 @@
-"""What the scheduler runs: scheduled sends and the regular issues, each run recorded in `job_runs`.
+"""What the scheduler runs: scheduled sends, the regular issues and the monthly reach reports to the member
+organizations, each run recorded in `job_runs`.
 
 The job store keeps a reference to an entry point (`send_job`, `edition_job`) and its pickled arguments. The
 entry points find their dependencies (database, send, clock, grace) in the runtime that the running scheduler
@@ -11,6 +12,7 @@ is recorded as missed with the reason, and the issue is a draft again, to be app
 from __future__ import annotations
 
 __all__ = [
+    "MONTHLY_REPORT_JOB",
     "Clock",
     "Edition",
     "JobRuntime",
@@ -20,6 +22,8 @@ __all__ = [
     "edition_issue",
     "edition_job",
     "install_runtime",
+    "monthly_report_job",
+    "monthly_reports",
     "regular_editions",
     "scheduled_send",
     "send_job",
@@ -36,14 +40,17 @@ from typing import Any
 
 from outreach import states
 from outreach.calendar import JST, MonthlyMorning, format_jst
+from outreach.config import Settings, load_settings
 from outreach.db import Database
 from outreach.issues import get_issue
+from outreach.members.monthly import Month, MonthlyReports
 from outreach.models import Issue, IssueStatus, JobRun, utcnow
 from outreach.regular import News, compose_news, whats_new
 from outreach.staff import audit
 from outreach.usecases.approval import NotApproved, note_composer
 
 SCHEDULER = "scheduler"  # the audit actor of what the scheduler does on its own
+MONTHLY_REPORT_JOB = "monthly-reach-report"
 
 logger = logging.getLogger("outreach.jobs")
 
@@ -78,6 +85,7 @@ class JobRuntime:
     grace: timedelta
     clock: Clock = utcnow
     in_flight: set[asyncio.Task[Any]] = field(default_factory=set)
+    site: Settings | None = None  # sender and relay of the monthly reports; None: read from the environment
 
 
 @dataclass(frozen=True)
@@ -300,3 +308,31 @@ async def _compose_and_send(runtime: JobRuntime, edition: Edition, due: datetime
     except NotApproved as refusal:
         return Outcome(RunResult.MISSED, f"{composed}; {_missed_unapproved(runtime, number, refusal)}")
     return Outcome(RunResult.OK, f"{composed}; {account}")
+
+
+async def monthly_report_job(rule: MonthlyMorning) -> None:
+    """Job store entry point of `monthly-reach-report`."""
+    await monthly_reports(_runtime(), rule)
+
+
+async def monthly_reports(runtime: JobRuntime, rule: MonthlyMorning) -> Outcome:
+    """Mail each organization that asked for it the reach report of the month before the run was due.
+
+    A run found late still sends (a report is as true a week late), and about the month it was due for."""
+    due = rule.latest_at_or_before(runtime.clock())
+    return await _recorded(
+        runtime,
+        MONTHLY_REPORT_JOB,
+        "the monthly reach reports to the organizations (月次到達報告)",
+        due,
+        lambda: _send_reports(runtime, Month.before(due)),
+    )
+
+
+async def _send_reports(runtime: JobRuntime, month: Month) -> Outcome:
+    settings = runtime.site or load_settings()
+    reports = MonthlyReports(runtime.db, settings, clock=runtime.clock)
+    run = await reports.send(month, actor=SCHEDULER)
+    if run.failed:
+        return Outcome(RunResult.ERROR, run.describe())
+    return Outcome(RunResult.OK if run.sent else RunResult.SKIPPED, run.describe())

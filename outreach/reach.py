@@ -9,7 +9,9 @@ network's order, read from the ledger, its attempt log and the consent record:
 - unsubscribed: the issue's subscribers who opted out within OPT_OUT_WINDOW after its send started,
   counted for the organization of their (latest) delivery;
 - new_subscribers: subscriptions confirmed since the previous issue's send started (for the first issue,
-  all before it), counted for the subscriber's organization now.
+  all before it), counted for the subscriber's organization now;
+- forwarded (beside the figures, not one of them): the companies an organization reports it forwarded the
+  issues to with its own tools (outreach.members.models.ForwardReport); None where it reported nothing.
 
 Every window is half-open, [start, end). A period's figures (outreach.reach_period) are built the same way.
 """
@@ -29,9 +31,13 @@ __all__ = [
     "Window",
     "assemble",
     "figures_by_organization",
+    "forwarded_by_organization",
+    "issue_before",
+    "issue_figures",
     "issue_reach",
     "masked",
     "masked_change",
+    "within",
 ]
 
 import dataclasses
@@ -46,6 +52,7 @@ from sqlalchemy.orm import Session, aliased
 
 from outreach.errors import InvalidInput
 from outreach.issues import get_issue
+from outreach.members.models import ForwardReport
 from outreach.models import (
     AttemptKind,
     BounceClass,
@@ -123,6 +130,7 @@ class ReachRow:
     name_en: str
     figures: Figures
     change: Figures | None
+    forwarded: int | None = None  # companies the organization reports it forwarded to; None: no report
 
 
 @dataclass(frozen=True)
@@ -155,17 +163,18 @@ def issue_reach(session: Session, number: int) -> ReachReport:
     issue = get_issue(session, number)
     if issue.send_started_at is None:
         raise InvalidInput(f"issue No. {number} has not been sent yet (status: {issue.status})")
-    previous = _issue_before(session, issue)
-    figures = _issue_figures(session, issue, previous)
+    previous = issue_before(session, issue)
+    figures = issue_figures(session, issue, previous)
     scope = Scope((issue.number,), send_started_at=issue.send_started_at, status=issue.status)
+    forwarded = forwarded_by_organization(session, [issue.id])
     if previous is None:
-        return assemble(session, scope, figures)
-    earlier = _issue_figures(session, previous, _issue_before(session, previous))
+        return assemble(session, scope, figures, forwarded=forwarded)
+    earlier = issue_figures(session, previous, issue_before(session, previous))
     before = Scope((previous.number,), send_started_at=previous.send_started_at, status=previous.status)
-    return assemble(session, scope, figures, previous=(before, earlier))
+    return assemble(session, scope, figures, previous=(before, earlier), forwarded=forwarded)
 
 
-def _issue_before(session: Session, issue: Issue) -> Issue | None:
+def issue_before(session: Session, issue: Issue) -> Issue | None:
     """The issue of the highest number below `issue`'s whose send started."""
     return session.scalar(
         select(Issue)
@@ -175,7 +184,8 @@ def _issue_before(session: Session, issue: Issue) -> Issue | None:
     )
 
 
-def _issue_figures(session: Session, issue: Issue, previous: Issue | None) -> dict[str, Figures]:
+def issue_figures(session: Session, issue: Issue, previous: Issue | None) -> dict[str, Figures]:
+    """Per organization slug: an issue's figures, new subscribers counted since `previous` started."""
     started = issue.send_started_at
     assert started is not None  # only issues whose send started are reported
     return figures_by_organization(
@@ -270,7 +280,7 @@ def _opt_outs(session: Session, issue_ids: Sequence[int], window: Window) -> Cou
     """Subscribers of these issues who opted out within the window, each counted once, for the
     organization of their delivery in the latest of the issues."""
     opted_out = select(ConsentEvent.subscriber_id).where(
-        ConsentEvent.action == OPT_OUT_ACTION, *_within(ConsentEvent.occurred_at, window)
+        ConsentEvent.action == OPT_OUT_ACTION, *within(ConsentEvent.occurred_at, window)
     )
     rows = session.execute(
         select(Delivery.subscriber_id, Organization.slug, Issue.number)
@@ -289,7 +299,7 @@ def _confirmed(session: Session, window: Window) -> Counter[str]:
         select(Organization.slug, func.count())
         .select_from(Subscriber)
         .join(Organization, Organization.id == Subscriber.organization_id, isouter=True)
-        .where(*_within(Subscriber.confirmed_at, window))
+        .where(*within(Subscriber.confirmed_at, window))
         .group_by(Organization.slug)
     )
     found: Counter[str] = Counter()
@@ -298,7 +308,19 @@ def _confirmed(session: Session, window: Window) -> Counter[str]:
     return found
 
 
-def _within(column: SQLColumnExpression[Any], window: Window) -> list[ColumnElement[bool]]:
+def forwarded_by_organization(session: Session, issue_ids: Sequence[int]) -> dict[str, int]:
+    """Per organization slug that reported any: the companies it says it forwarded these issues to."""
+    rows = session.execute(
+        select(Organization.slug, func.sum(ForwardReport.companies))
+        .join(Organization, Organization.id == ForwardReport.organization_id)
+        .where(ForwardReport.issue_id.in_(issue_ids))
+        .group_by(Organization.slug)
+    )
+    return {slug: int(companies or 0) for slug, companies in rows}
+
+
+def within(column: SQLColumnExpression[Any], window: Window) -> list[ColumnElement[bool]]:
+    """The conditions that put `column` in the half-open window."""
     conditions = [column < window.end]
     if window.start is not None:
         conditions.append(column >= window.start)
@@ -311,18 +333,28 @@ def assemble(
     figures: dict[str, Figures],
     *,
     previous: tuple[Scope, dict[str, Figures]] | None = None,
+    forwarded: dict[str, int] | None = None,
 ) -> ReachReport:
     """Every organization in the network's order with its figures and their change against `previous`
-    (what came before, and its figures), and the totals."""
+    (what came before, and its figures), the forwarding each reported, and the totals."""
     before = previous[1] if previous is not None else None
+    reported = forwarded or {}
     slugs = figures.keys() | (before or {}).keys()
     rows = tuple(
-        ReachRow(slug, name_ja, name_en, figures.get(slug, Figures()), _change(slug, figures, before))
+        ReachRow(
+            slug,
+            name_ja,
+            name_en,
+            figures.get(slug, Figures()),
+            _change(slug, figures, before),
+            reported.get(slug),
+        )
         for slug, name_ja, name_en in _organizations(session, slugs)
     )
     total = sum((row.figures for row in rows), Figures())
     change = None if before is None else total - sum(before.values(), Figures())
-    totals = ReachRow(TOTAL_SLUG, "合計", "Total", total, change)
+    forwarded_total = sum(reported.values()) if reported else None
+    totals = ReachRow(TOTAL_SLUG, "合計", "Total", total, change, forwarded_total)
     return ReachReport(scope, None if previous is None else previous[0], rows, totals)
 
 

@@ -26,6 +26,7 @@ from outreach.reach import (
     Window,
     assemble,
     figures_by_organization,
+    forwarded_by_organization,
 )
 
 
@@ -64,17 +65,30 @@ def period_reach(session: Session, first: date, last: date) -> ReachReport:
         before, earlier = _period_figures(session, period.before())
     except OverflowError:
         raise InvalidInput(f"{first} to {last} is beyond the dates that can be reported on") from None
-    return assemble(session, scope, figures, previous=(before, earlier))
+    forwarded = forwarded_by_organization(session, _issue_ids(session, period))
+    return assemble(session, scope, figures, previous=(before, earlier), forwarded=forwarded)
+
+
+def _issue_ids(session: Session, period: Period) -> list[int]:
+    return [issue_id for issue_id, _ in _issues(session, period)]
+
+
+def _issues(session: Session, period: Period) -> list[tuple[int, int]]:
+    """(id, number) of the issues whose send started in the period, by number."""
+    window = period.window()
+    assert window.start is not None  # a period has a first day
+    rows = session.execute(
+        select(Issue.id, Issue.number)
+        .where(Issue.send_started_at >= window.start, Issue.send_started_at < window.end)
+        .order_by(Issue.number)
+    )
+    return [(issue_id, number) for issue_id, number in rows]
 
 
 def _period_figures(session: Session, period: Period) -> tuple[Scope, dict[str, Figures]]:
     window = period.window()
     assert window.start is not None  # a period has a first day
-    issues = session.execute(
-        select(Issue.id, Issue.number)
-        .where(Issue.send_started_at >= window.start, Issue.send_started_at < window.end)
-        .order_by(Issue.number)
-    ).all()
+    issues = _issues(session, period)
     figures = figures_by_organization(
         session,
         [issue_id for issue_id, _ in issues],

@@ -13,6 +13,7 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import Callable, Coroutine
+from datetime import time
 from typing import Any
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
@@ -20,10 +21,17 @@ from apscheduler.schedulers.base import STATE_RUNNING
 from sqlalchemy import select
 from sqlalchemy.exc import OperationalError
 
-from outreach.calendar import format_jst
+from outreach.calendar import MonthlyMorning, format_jst
 from outreach.db import Database
 from outreach.errors import OutreachError
-from outreach.jobs import JobRuntime, RunResult, install_runtime, send_job_id
+from outreach.jobs import (
+    MONTHLY_REPORT_JOB,
+    JobRuntime,
+    RunResult,
+    install_runtime,
+    monthly_report_job,
+    send_job_id,
+)
 from outreach.leader import Leadership, leadership_for
 from outreach.models import Issue, IssueStatus, JobRun
 
@@ -73,6 +81,23 @@ def _restore_sends(scheduler: Any, db: Database) -> None:
         if at is not None and scheduler.get_job(send_job_id(number)) is None:
             plan_send(scheduler, number, at)
             logger.warning("issue No. %s was scheduled without a job: put it back for %s", number, at)
+
+
+def _ensure_monthly_report(scheduler: Any, at: time) -> None:
+    """The monthly reach reports, at the morning send time of each month's first business day; a job that
+    is already there as wanted keeps its next run time (a run missed while no scheduler ran happens now)."""
+    rule = MonthlyMorning(at=at)
+    job = scheduler.get_job(MONTHLY_REPORT_JOB)
+    if job is not None and job.kwargs.get("rule") == rule:
+        return
+    scheduler.add_job(
+        monthly_report_job,
+        BusinessMorningTrigger(rule),
+        id=MONTHLY_REPORT_JOB,
+        name="the monthly reach reports to the organizations (月次到達報告)",
+        kwargs={"rule": rule},
+        replace_existing=True,
+    )
 
 
 def _close_interrupted_runs(db: Database, runtime: JobRuntime) -> None:
@@ -185,6 +210,7 @@ class SchedulerService:
         try:
             _close_interrupted_runs(self.db, self.runtime)
             ensure_editions(scheduler, self.settings.editions())
+            _ensure_monthly_report(scheduler, self.settings.send_at)
             _restore_sends(scheduler, self.db)
             self._log_leading(scheduler)
             self._scheduler = scheduler

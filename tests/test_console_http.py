@@ -67,6 +67,10 @@ GUARDED: list[tuple[str, str, set[StaffRole] | None]] = [
     ("GET", "/organizations/{slug}/roster/import", ORGANIZATION_PAGES),
     ("POST", "/organizations/{slug}/roster/import", ORGANIZATION_PAGES),
     ("GET", "/organizations/{slug}/roster/export", ORGANIZATION_PAGES),
+    # Reach per organization, and all side by side (tests/test_console_reach.py).
+    ("GET", "/organizations/{slug}/reach", ORGANIZATION_PAGES),
+    ("GET", "/organizations/{slug}/reach.csv", ORGANIZATION_PAGES),
+    ("GET", "/reach", {StaffRole.ADMIN, StaffRole.STAFF, StaffRole.APPROVER}),
     # The forward kit (tests/test_console_kit.py).
     ("GET", "/organizations/{slug}/kit", ORGANIZATION_PAGES),
     ("POST", "/organizations/{slug}/kit/{number:int}/forwarded", ORGANIZATION_PAGES),

@@ -13,7 +13,8 @@ from typing import Any
 import click
 
 from outreach.calendar import JST
-from outreach.cli.common import App, echo_json, pass_app, reports_errors
+from outreach.cli.common import App, echo_json, reports_errors
+from outreach.cli.report_monthly import monthly
 from outreach.dates import format_en, format_ja
 from outreach.errors import InvalidInput
 from outreach.models import IssueStatus
@@ -30,11 +31,12 @@ _LABELS = {
     "delivered": ("到達", "Delivered"),
     "unsubscribed": ("配信停止（14日以内）", "Unsubscribed (14 days)"),
     "new_subscribers": ("新規登録", "New subscribers"),
+    "forwarded": ("転送（団体の報告）", "Forwarded (reported)"),
 }
 # The table's columns; "name+" is the change of that figure. CSV and JSON carry every figure and change.
 _TABLE = (
     "subscribers", "subscribers+", "accepted", "bounced_hard", "bounced_soft", "bounced_policy",
-    "complaints", "delivered", "delivered+", "unsubscribed", "new_subscribers",
+    "complaints", "delivered", "delivered+", "unsubscribed", "new_subscribers", "forwarded",
 )  # fmt: skip
 _UNFINISHED = {
     IssueStatus.SENDING: (
@@ -60,6 +62,10 @@ _NOTES = {
         "Subscribers to delivered are summed over the issues (messages); unsubscribed: within the period "
         "and 14 days after it; new subscribers: within the period.",
     ),
+    "forwarded": (
+        "転送は、団体が自らの手段で転送したと報告した企業数です（報告のない団体は「-」）。",
+        "Forwarded: the companies an organization reports it forwarded to with its own tools (- where none).",
+    ),
     "masked": (
         "※ 1〜4の数は「<5」、比べる数のいずれかが1〜4の増減は「–」と表示しています。",
         "Counts of 1 to 4 are shown as <5, and a change as – where either count it compares is one of them.",
@@ -67,7 +73,11 @@ _NOTES = {
 }
 
 
-@click.command("report", short_help="Show how far the issues reached the companies, per organization.")
+@click.group(
+    "report",
+    invoke_without_command=True,
+    short_help="Show how far the issues reached the companies, per organization.",
+)
 @click.option(
     "--issue", "number", type=int, metavar="N", help="The issue to report on; its send has started."
 )
@@ -94,10 +104,10 @@ _NOTES = {
     help="Show counts of 1 to 4 as <5 (0 stays 0), and a change as – where either count it compares is "
     "one of them, in every row, the totals and every format: for sharing outside the secretariat.",
 )
-@pass_app
+@click.pass_context
 @reports_errors
 def report(
-    app: App,
+    context: click.Context,
     number: int | None,
     first: str | None,
     last: str | None,
@@ -111,13 +121,18 @@ def report(
     Give --issue N, or --from and --to for the issues whose send started in a period (the change is then
     against the period of the same length before it). Each organization's row, in the network's order,
     counts the subscribers at send, the messages the relay accepted, the bounces after delivery by class,
-    complaints, the messages delivered, opt-outs within 14 days and new subscribers. The table shows the
-    change of subscribers and of delivered messages; CSV and JSON carry every figure and every change.
+    complaints, the messages delivered, opt-outs within 14 days, new subscribers, and the companies the
+    organization reports it forwarded to. The table shows the change of subscribers and of delivered
+    messages; CSV and JSON carry every figure and change (CSV the forwarding when any was reported).
 
     \b
     outreach report --issue 5
     outreach report --from 2026-04-01 --to 2026-09-30 --csv > reach.csv
+    outreach report monthly --month 2026-11 --dry-run
     """
+    if context.invoked_subcommand is not None:
+        return  # `outreach report monthly`: its own options
+    app = context.ensure_object(App)
     if as_csv and as_json:
         raise InvalidInput("choose one of --csv and --json")
     with app.migrated_db().session() as session:
@@ -150,6 +165,13 @@ def _figures(row: ReachRow, *, mask: bool) -> dict[str, int | str]:
     return {name: masked(count) for name, count in values.items()} if mask else dict(values)
 
 
+def _forwarded(row: ReachRow, *, mask: bool) -> int | str | None:
+    """The companies the organization reports it forwarded to; None where it reported nothing."""
+    if row.forwarded is None:
+        return None
+    return masked(row.forwarded) if mask else row.forwarded
+
+
 def _changes(row: ReachRow, *, mask: bool) -> dict[str, int | str | None] | None:
     if row.change is None:
         return None
@@ -162,7 +184,10 @@ def _changes(row: ReachRow, *, mask: bool) -> dict[str, int | str | None] | None
 def _as_json(found: ReachReport, *, mask: bool) -> dict[str, Any]:
     def row(item: ReachRow) -> dict[str, Any]:
         names = {"slug": item.slug, "name_ja": item.name_ja, "name_en": item.name_en}
-        return names | _figures(item, mask=mask) | {"change": _changes(item, mask=mask)}
+        forwarded = _forwarded(item, mask=mask)
+        return (
+            names | _figures(item, mask=mask) | {"change": _changes(item, mask=mask), "forwarded": forwarded}
+        )
 
     return {
         **_scope_json(found.scope),
@@ -184,17 +209,22 @@ def _scope_json(scope: Scope) -> dict[str, Any]:
 
 
 def _as_csv(found: ReachReport, *, lang: str, mask: bool) -> str:
+    """Every figure, every change, and (when any organization reported forwarding) the forwarding last."""
     with_change = found.previous is not None
+    with_forwarding = found.totals.forwarded is not None
     header = [_text("組織コード", "slug", lang), _text("組織", "organization", lang)]
     header += [_label(name, lang) for name in FIGURES]
     header += [_change_label(name, found, lang) for name in FIGURES] if with_change else []
+    header += [_label("forwarded", lang)] if with_forwarding else []
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\r\n")
     writer.writerow(header)
     for item in (*found.rows, found.totals):
         changes = _changes(item, mask=mask) or {}
         cells: list[Any] = [item.slug, _name(item, lang), *_figures(item, mask=mask).values()]
-        writer.writerow(cells + [changes[name] for name in FIGURES] if with_change else cells)
+        cells += [changes[name] for name in FIGURES] if with_change else []
+        cells += [_forwarded(item, mask=mask)] if with_forwarding else []
+        writer.writerow(cells)
     return out.getvalue()
 
 
@@ -295,7 +325,11 @@ def _table_row(item: ReachRow, columns: list[str], *, lang: str, mask: bool) -> 
     cells = [_name(item, lang)]
     for column in columns:
         name = column.rstrip("+")
-        cells.append(_signed(changes.get(name)) if column.endswith("+") else _count(figures[name]))
+        if name == "forwarded":
+            forwarded = _forwarded(item, mask=mask)
+            cells.append("-" if forwarded is None else _count(forwarded))
+        else:
+            cells.append(_signed(changes.get(name)) if column.endswith("+") else _count(figures[name]))
     return cells
 
 
@@ -305,7 +339,8 @@ def _column_label(column: str, found: ReachReport, lang: str) -> str:
 
 
 def _notes(found: ReachReport, *, lang: str, mask: bool) -> list[str]:
-    kinds = ["period" if found.scope.first is not None else "issue"] + (["masked"] if mask else [])
+    kinds = ["period" if found.scope.first is not None else "issue", "forwarded"]
+    kinds += ["masked"] if mask else []
     notes = [_text(*_NOTES[kind], lang) for kind in kinds]
     if found.scope.first is not None and not found.scope.issues:
         notes.insert(
@@ -357,3 +392,6 @@ def _aligned(cells: list[str], widths: list[int]) -> str:
     padded = [name + " " * (widths[0] - _width(name))]
     padded += [" " * (width - _width(cell)) + cell for cell, width in zip(figures, widths[1:], strict=True)]
     return "  ".join(padded).rstrip()
+
+
+report.add_command(monthly)

@@ -323,7 +323,8 @@ def scheduler_command(app: App, with_worker: bool) -> None:
     app.guard_real_mail()  # it sends issues, and its worker too
     db = app.migrated_db()
     settings = load_scheduler_settings()
-    runtime = JobRuntime(db=db, send=send_with(app, resident_worker=with_worker), grace=settings.grace)
+    send = send_with(app, resident_worker=with_worker)
+    runtime = JobRuntime(db=db, send=send, grace=settings.grace, site=app.settings)
     worker = delivery_loop(app) if with_worker else None
     _log_to_stdout()
     logging.getLogger("outreach.scheduler").info(
