@@ -20,18 +20,20 @@ from outreach.render import Renderer
 from outreach.staff.roles import Permission, allows
 from outreach.staff.users import StaffView
 
-# The top bar's links, in order: (the permission a page needs, its path under the console's base).
+# The top bar's links, in order: (the permission a page needs, its path under the console's base, the name the
+# template gives its label by).
 _PAGES = (
-    (Permission.DASHBOARD, "/"),
-    (Permission.CONTENT, "/meetings"),
-    (Permission.AUDIT_LOG, "/audit"),
-    (Permission.ORGANIZATION, "/organizations"),
+    (Permission.DASHBOARD, "/", "dashboard"),
+    (Permission.CONTENT, "/meetings", "content"),
+    (Permission.ORGANIZATION, "/organizations", "organization"),
+    (Permission.DASHBOARD, "/reach", "reach"),
+    (Permission.AUDIT_LOG, "/audit", "audit-log"),
 )
 
 
 @dataclass(frozen=True)
 class NavLink:
-    page: str  # the permission's name; the template gives it its label
+    page: str  # the template gives it its label by this name
     url: str
     current: bool
 
@@ -45,8 +47,8 @@ def _nav(user: StaffView | None, base: str, path: str) -> list[NavLink]:
     if user is None:
         return []
     return [
-        NavLink(permission.value, base + suffix, path == base + suffix)
-        for permission, suffix in _PAGES
+        NavLink(name, base + suffix, path == base + suffix)
+        for permission, suffix, name in _PAGES
         if allows(user.role, permission)
     ]
 
