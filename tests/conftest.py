@@ -29,7 +29,9 @@ from outreach.members import models as _member_models  # noqa: F401  (its tables
 from outreach.models import Base, IssueStatus
 from outreach.seed import seed_network
 from outreach.staff import models as _staff_models  # noqa: F401  (its tables are on the same metadata)
-from tests.browser import CHROMIUM, FLAGS
+from outreach.staff.models import StaffRole
+from tests.browser import CHROMIUM, FLAGS, ConsoleRun
+from tests.console_support import Console, add_user, served
 from tests.smtp_server import SmtpServer
 
 if TYPE_CHECKING:
@@ -195,6 +197,23 @@ def env(tmp_path: Path, database_url: str, monkeypatch: pytest.MonkeyPatch) -> d
 @pytest.fixture
 def settings(env: dict[str, str]) -> Settings:
     return load_settings(env, env_file=None)
+
+
+@pytest.fixture(params=["ja", "en"])
+def console_run(request: pytest.FixtureRequest, database_url: str) -> ConsoleRun:
+    """A console's browser test in Japanese and in English (tests/browser.py)."""
+    language = request.param
+    keep = language == "ja" and database_url.startswith("sqlite")
+    return ConsoleRun(language, "/admin" if language == "ja" else "/en/admin", keep)
+
+
+@pytest.fixture
+def console(seeded_db: Database, settings: Settings) -> Iterator[Console]:
+    """The staff console over real HTTP (tests/console_support.py) with a user of each role."""
+    for role in StaffRole:
+        add_user(seeded_db, role)
+    with served(seeded_db, settings) as running:
+        yield running
 
 
 def snapshot(database: Database) -> dict[str, list[tuple[Any, ...]]]:

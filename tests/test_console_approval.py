@@ -29,7 +29,8 @@ from outreach.usecases.approval import Acting
 from outreach.usecases.sends import start_send
 from subscribers.directory import add_subscriber, organization_or_none
 from tests.conftest import snapshot
-from tests.test_console_http import USERS, Console, add_user, csrf_in, logged_in, served, without
+from tests.console_support import USERS, Console, add_user, served
+from tests.test_console_http import csrf_in, logged_in, without
 
 ISSUE = "/issues/1"
 POSTS = ("/approve", "/send", "/schedule", "/pause", "/resume", "/cancel")

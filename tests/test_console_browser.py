@@ -12,30 +12,27 @@ from dataclasses import replace
 from datetime import date
 from pathlib import Path
 
-import pytest
-from playwright.sync_api import Browser, Page, expect
+from playwright.sync_api import Browser, expect
 
 from outreach.config import Settings, SmtpRelay
 from outreach.content import MeetingKey, find_meeting
 from outreach.db import Database
 from outreach.issues import compose_issue, get_issue
 from outreach.models import utcnow
-from outreach.staff import users
 from outreach.staff.models import StaffRole
 from outreach.staff.settings import ApprovalPolicy, StaffSettings
-from outreach.staff.users import NewUser
 from outreach.usecases import approval, drafts
 from outreach.usecases.approval import Acting
 from outreach.usecases.sends import send_now, start_send
 from subscribers.directory import add_subscriber, organization_or_none
 from subscribers.links import SignedLinks
 from subscribers.web import create_app
-from tests.browser import OPTIONS, log_in, needs_chromium, resident_worker
+from tests.browser import OPTIONS, ConsoleRun, add_staff, as_user, log_in, needs_chromium, resident_worker
+from tests.console_support import PASSWORD
 from tests.smtp_server import SmtpServer
 from tests.web_server import WebServer
 
 SCREENSHOTS = Path(__file__).resolve().parent.parent / "docs" / "screenshots"
-PASSWORD = "correct horse battery staple"
 UNCHECKED = Acting("scheduler", ApprovalPolicy.NONE)  # a send in a test's setting, without the sign-off
 EMAIL = "kaigai.taro@example.jp"
 WORDS = {
@@ -92,22 +89,17 @@ def _issues(db: Database, settings: Settings) -> None:
         compose_issue(
             session, meetings=[find_meeting(session, MeetingKey("plenary", 8))], issue_date=date(2024, 2, 15)
         )
-    with db.session() as session:
-        new = NewUser(EMAIL, StaffRole.STAFF, PASSWORD, name="海外 太郎")
-        users.add_user(session, new, actor="cli:root", now=utcnow())
+    add_staff(db, EMAIL, StaffRole.STAFF, name="海外 太郎")
 
 
-@pytest.mark.parametrize("language", ["ja", "en"])
 def test_log_in_see_the_dashboard_and_the_audit_log_then_log_out(
     browser: Browser,
     seeded_db: Database,
     settings: Settings,
     smtp_server: SmtpServer,
-    language: str,
-    database_url: str,
+    console_run: ConsoleRun,
 ) -> None:
-    words = WORDS[language]
-    base = "/admin" if language == "ja" else "/en/admin"
+    words = WORDS[console_run.language]
     with WebServer() as web:
         site_settings = replace(settings, smtp=SmtpRelay.from_url(smtp_server.url), base_url=web.url)
         _issues(seeded_db, site_settings)
@@ -115,11 +107,10 @@ def test_log_in_see_the_dashboard_and_the_audit_log_then_log_out(
         page = browser.new_page(viewport={"width": 1200, "height": 760}, locale="ja-JP")
 
         # The dashboard asks for a login first, and comes back to it after.
-        page.goto(f"{web.url}{base}/")
+        page.goto(f"{web.url}{console_run.base}/")
         expect(page.locator("h1")).to_have_text(words["login"])
-        assert page.url.startswith(f"{web.url}{base}/login?next=")
-        keep = language == "ja" and database_url.startswith("sqlite")
-        if keep:
+        assert page.url.startswith(f"{web.url}{console_run.base}/login?next=")
+        if console_run.keep:
             page.screenshot(path=str(SCREENSHOTS / "console-login.png"), full_page=True)
 
         log_in(page, email=EMAIL, password="not the password at all")
@@ -129,7 +120,7 @@ def test_log_in_see_the_dashboard_and_the_audit_log_then_log_out(
         log_in(page, email=EMAIL, password=PASSWORD)
 
         expect(page.locator("h1")).to_have_text(words["dashboard"])
-        assert page.url == f"{web.url}{base}/"
+        assert page.url == f"{web.url}{console_run.base}/"
         expect(page.locator(".who-name")).to_have_text("海外 太郎")
         expect(page.locator(".role")).to_have_text(words["role"])
         rows = page.locator("tbody tr")
@@ -139,7 +130,7 @@ def test_log_in_see_the_dashboard_and_the_audit_log_then_log_out(
         expect(rows.nth(1).locator(".state")).to_have_text(words["sending"])
         expect(rows.nth(2).locator(".state")).to_have_text(words["sent"])
         expect(rows.nth(2).locator("td.figure")).to_have_text("3")
-        if keep:
+        if console_run.keep:
             page.screenshot(path=str(SCREENSHOTS / "console-dashboard.png"), full_page=True)
 
         # The audit log shows this login, the failed one before it, who added the user, and the two sends
@@ -157,20 +148,19 @@ def test_log_in_see_the_dashboard_and_the_audit_log_then_log_out(
         expect(page.locator("tbody tr")).to_contain_text("cli:root")
 
         # The language switch keeps the page; logging out ends the session.
-        other = "/en/admin" if language == "ja" else "/admin"
+        other = "/en/admin" if console_run.language == "ja" else "/admin"
         page.click("a.language")
         assert page.url == f"{web.url}{other}/audit?actor=cli%3A"
         page.click("a.language")
         page.click(f"button:has-text('{words['log_out']}')")
         expect(page.locator(".notice")).to_have_text(words["logged_out"])
-        page.goto(f"{web.url}{base}/")
+        page.goto(f"{web.url}{console_run.base}/")
         expect(page.locator("h1")).to_have_text(words["login"])
         page.close()
 
 
 def test_the_console_fits_a_phone_screen(browser: Browser, seeded_db: Database, settings: Settings) -> None:
-    with seeded_db.session() as session:
-        users.add_user(session, NewUser(EMAIL, StaffRole.ADMIN, PASSWORD), actor="cli:root", now=utcnow())
+    add_staff(seeded_db, EMAIL, StaffRole.ADMIN)
     with WebServer() as web:
         web.serve(create_app(replace(settings, base_url=web.url), options=OPTIONS))
         page = browser.new_page(viewport={"width": 390, "height": 844}, device_scale_factor=2)
@@ -209,49 +199,34 @@ SIGN_OFF = {
 
 def _sign_off_setting(db: Database) -> None:
     """Three companies (JETRO's, JCCI's, one on its own), a draft composed by a staff user, an approver."""
+    add_staff(db, EMAIL, StaffRole.STAFF, name="海外 太郎")
+    add_staff(db, APPROVER, StaffRole.APPROVER, name="決裁 花子")
     with db.session() as session:
         for index, slug in enumerate(("jetro", "jcci", None)):
             organization = organization_or_none(session, slug) if slug else None
             add_subscriber(session, f"reader{index}@example.jp", organization=organization)
-        users.add_user(
-            session,
-            NewUser(EMAIL, StaffRole.STAFF, PASSWORD, name="海外 太郎"),
-            actor="cli:root",
-            now=utcnow(),
-        )
-        approver = NewUser(APPROVER, StaffRole.APPROVER, PASSWORD, name="決裁 花子")
-        users.add_user(session, approver, actor="cli:root", now=utcnow())
         draft = drafts.NewDraft(meetings=["plenary:8"], issue_date=date(2024, 2, 15))
         approval.compose_as(session, draft, f"staff:{EMAIL}", now=utcnow())
 
 
-def _as(page: Page, url: str, email: str) -> None:
-    page.goto(f"{url}/login")
-    log_in(page, email=email, password=PASSWORD)
-
-
-@pytest.mark.parametrize("language", ["ja", "en"])
 def test_the_composer_cannot_approve_an_approver_does_and_staff_send(
     browser: Browser,
     seeded_db: Database,
     settings: Settings,
     smtp_server: SmtpServer,
-    language: str,
-    database_url: str,
+    console_run: ConsoleRun,
 ) -> None:
-    words = SIGN_OFF[language]
-    base = "/admin" if language == "ja" else "/en/admin"
-    keep = language == "ja" and database_url.startswith("sqlite")
+    words = SIGN_OFF[console_run.language]
     _sign_off_setting(seeded_db)
     with WebServer() as web:
         site_settings = replace(settings, smtp=SmtpRelay.from_url(smtp_server.url), base_url=web.url)
         two_person = StaffSettings(approval=ApprovalPolicy.TWO_PERSON)
         web.serve(create_app(site_settings, options=OPTIONS, staff=two_person))
-        console = f"{web.url}{base}"
+        console = f"{web.url}{console_run.base}"
         page = browser.new_page(viewport={"width": 1200, "height": 900}, locale="ja-JP")
 
         # The staff user who composed it finds it from the dashboard, and cannot approve or send it.
-        _as(page, console, EMAIL)
+        as_user(page, console, EMAIL)
         page.click("tbody tr >> nth=0 >> a")
         assert page.url == f"{console}/issues/1"
         expect(page.locator("#approval")).to_contain_text(words["wait"])
@@ -260,7 +235,7 @@ def test_the_composer_cannot_approve_an_approver_does_and_staff_send(
         page.click("button.secondary")  # log out
 
         # An approver approves it.
-        _as(page, console, APPROVER)
+        as_user(page, console, APPROVER)
         page.goto(f"{console}/issues/1")
         page.click(f"#approval button:has-text('{words['approve']}')")
         expect(page.locator(".notice")).to_have_text(words["approved"])
@@ -268,15 +243,15 @@ def test_the_composer_cannot_approve_an_approver_does_and_staff_send(
         page.click("button.secondary")
 
         # Staff send it, after the confirmation, and a resident worker delivers it.
-        _as(page, console, EMAIL)
+        as_user(page, console, EMAIL)
         page.goto(f"{console}/issues/1")
         expect(page.locator("#sending")).to_contain_text(words["send_now"])
-        if keep:
+        if console_run.keep:
             page.screenshot(path=str(SCREENSHOTS / "console-issue.png"), full_page=True)
         page.click(f"#sending button:has-text('{words['send_now']}')")
         expect(page.locator("h1")).to_have_text(words["confirm"])
         expect(page.locator("tfoot td")).to_have_text("3")
-        if keep:
+        if console_run.keep:
             page.screenshot(path=str(SCREENSHOTS / "console-confirm.png"), full_page=True)
         with resident_worker(seeded_db, site_settings):
             page.click(f"form.confirm button:has-text('{words['start']}')")

@@ -7,7 +7,6 @@ delete the newest draft and see the next compose take its number. Every write is
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 from datetime import date
 from typing import Any
 
@@ -16,7 +15,6 @@ import pytest
 from sqlalchemy import select
 
 from outreach import states
-from outreach.config import Settings
 from outreach.db import Database
 from outreach.issues import get_issue
 from outreach.models import IssueStatus, Meeting, utcnow
@@ -25,18 +23,11 @@ from outreach.staff.models import StaffRole
 from outreach.staff.settings import ApprovalPolicy
 from outreach.usecases import approval, drafts
 from tests.conftest import snapshot
-from tests.test_console_http import USERS, Console, add_user, csrf_in, logged_in, served, without
+from tests.console_support import USERS, Console
+from tests.test_console_http import csrf_in, logged_in, without
 
 FEBRUARY = "2024-02-15"
 CHOSEN = ("tabireg", "awareness-flyer")  # two of the seven promotions active on that date
-
-
-@pytest.fixture
-def console(seeded_db: Database, settings: Settings) -> Iterator[Console]:
-    for role in StaffRole:
-        add_user(seeded_db, role)
-    with served(seeded_db, settings) as running:
-        yield running
 
 
 def form(**given: Any) -> dict[str, Any]:

@@ -9,14 +9,12 @@ the mail's own Markdown renderer, escaping raw HTML, and saves nothing; an unkno
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 from datetime import date
 from typing import Any
 
 import httpx
 import pytest
 
-from outreach.config import Settings
 from outreach.content import MeetingKey, find_meeting
 from outreach.db import Database
 from outreach.markdown import to_html
@@ -24,18 +22,11 @@ from outreach.staff import audit
 from outreach.staff.models import StaffRole
 from outreach.usecases.drafts import NewDraft, compose
 from tests.conftest import snapshot
-from tests.test_console_http import Console, add_user, csrf_in, logged_in, served, without
+from tests.console_support import Console
+from tests.test_console_http import csrf_in, logged_in, without
 
 SUMMARY = "第9回本会合を開催しました。\n\n## 議題\n\n- 海外安全対策\n- **テロ対策**"
 LINK = "https://www.anzen.mofa.go.jp/anzen_info/network.html"
-
-
-@pytest.fixture
-def console(seeded_db: Database, settings: Settings) -> Iterator[Console]:
-    for role in StaffRole:
-        add_user(seeded_db, role)
-    with served(seeded_db, settings) as running:
-        yield running
 
 
 def meeting_form(**fields: str) -> dict[str, str]:

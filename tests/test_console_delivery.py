@@ -32,8 +32,9 @@ from outreach.usecases.sends import RELAY_DOWN, send_now
 from subscribers.directory import add_subscriber, organization_or_none
 from subscribers.links import SignedLinks
 from tests.conftest import snapshot
+from tests.console_support import Console, add_user, served
 from tests.smtp_server import SmtpServer, free_port
-from tests.test_console_http import UNCHECKED, Console, add_user, logged_in, served, without
+from tests.test_console_http import UNCHECKED, logged_in, without
 
 # (address, organization, language, the test server's reply to it: None for "250 OK")
 RECIPIENTS = [

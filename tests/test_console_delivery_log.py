@@ -23,9 +23,10 @@ from outreach.models import utcnow
 from outreach.staff.models import StaffRole
 from outreach.usecases.sends import start_send
 from tests.conftest import snapshot
+from tests.console_support import add_user, served
 from tests.smtp_server import SmtpServer
 from tests.test_console_delivery import RECIPIENTS, Ledger, compose, logged, sending, subscribe
-from tests.test_console_http import UNCHECKED, add_user, logged_in, served, without
+from tests.test_console_http import UNCHECKED, logged_in, without
 
 
 @pytest.fixture

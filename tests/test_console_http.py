@@ -11,7 +11,7 @@ import hashlib
 import re
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from datetime import timedelta
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
@@ -30,22 +30,15 @@ from outreach.models import utcnow
 from outreach.staff import audit
 from outreach.staff import users as staff_users
 from outreach.staff.models import StaffRole, StaffSession, StaffUser
-from outreach.staff.settings import ApprovalPolicy, StaffSettings
-from outreach.staff.users import NewUser
+from outreach.staff.settings import ApprovalPolicy
 from outreach.usecases.approval import Acting
 from outreach.usecases.sends import start_send
 from subscribers.directory import add_subscriber
-from subscribers.settings import SubscriptionSettings
 from subscribers.web import create_app
 from tests.conftest import snapshot
-from tests.web_server import WebServer
+from tests.console_support import OPTIONS, PASSWORD, STAFF, USERS, Console, add_user, served
 
-PASSWORD = "correct horse battery staple"
 UNCHECKED = Acting("cli:tester", ApprovalPolicy.NONE)  # a send in a test's setting, without the sign-off
-OPTIONS = SubscriptionSettings(
-    ratelimit_per_ip="1000/minute", ratelimit_per_address="1000/minute", inbound_domain="example.jp"
-)
-STAFF = StaffSettings(lockout_failures=3, lockout=timedelta(minutes=15))
 CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
 COOKIE = "outreach_console"
 BASES = ("/admin", "/en/admin")
@@ -115,12 +108,6 @@ GUARDED: list[tuple[str, str, set[StaffRole] | None]] = [
     ("GET", "/issues/{number:int}/log.csv", {StaffRole.ADMIN, StaffRole.STAFF, StaffRole.APPROVER}),
 ]
 PUBLIC = [("GET", "/login"), ("POST", "/login")]
-USERS = {
-    StaffRole.ADMIN: "admin@example.jp",
-    StaffRole.STAFF: "staff@example.jp",
-    StaffRole.APPROVER: "approver@example.jp",
-    StaffRole.ORG_EDITOR: "jetro-editor@example.jp",
-}
 FAILED = "ログインできませんでした"
 
 
@@ -130,41 +117,6 @@ def url(path: str) -> str:
     named = path.replace("{number:int}", "1").replace("{id:int}", "1").replace("{kind}", "plenary")
     named = named.replace("{name}", "ja.eml")
     return named.replace("{slug}", "jetro" if path.startswith("/organizations/") else "tabireg")
-
-
-@dataclass
-class Console:
-    url: str
-    db: Database
-    settings: Settings
-
-    def client(self) -> httpx.Client:
-        return httpx.Client(base_url=self.url, timeout=30)
-
-
-@contextmanager
-def served(db: Database, settings: Settings, *, base_url: str | None = None) -> Iterator[Console]:
-    with WebServer() as web:
-        site_settings = replace(settings, base_url=base_url or web.url)
-        web.serve(create_app(site_settings, options=OPTIONS, staff=STAFF))
-        yield Console(web.url, db, site_settings)
-
-
-def add_user(db: Database, role: StaffRole, email: str | None = None) -> str:
-    email = email or USERS[role]
-    organization = "jetro" if role is StaffRole.ORG_EDITOR else None
-    with db.session() as session:
-        new = NewUser(email, role, PASSWORD, name=f"{role.value} user", organization=organization)
-        staff_users.add_user(session, new, actor="cli:tester", now=utcnow())
-    return email
-
-
-@pytest.fixture
-def console(seeded_db: Database, settings: Settings) -> Iterator[Console]:
-    for role in StaffRole:
-        add_user(seeded_db, role)
-    with served(seeded_db, settings) as running:
-        yield running
 
 
 def csrf_in(html: str) -> str:

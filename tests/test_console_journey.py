@@ -13,26 +13,22 @@ import io
 from dataclasses import replace
 from pathlib import Path
 
-import pytest
 from playwright.sync_api import Browser, Page, expect
 from sqlalchemy import select
 
 from outreach.config import Settings, SmtpRelay
 from outreach.db import Database
 from outreach.issues import get_issue
-from outreach.models import Delivery, DeliveryStatus, IssueStatus, utcnow
-from outreach.staff import users
+from outreach.models import Delivery, DeliveryStatus, IssueStatus
 from outreach.staff.models import StaffRole
 from outreach.staff.settings import ApprovalPolicy, StaffSettings
-from outreach.staff.users import NewUser
 from subscribers.directory import add_subscriber, organization_or_none
 from subscribers.web import create_app
-from tests.browser import OPTIONS, log_in, needs_chromium, resident_worker
+from tests.browser import OPTIONS, ConsoleRun, add_staff, as_user, needs_chromium, resident_worker
 from tests.smtp_server import SmtpServer
 from tests.web_server import WebServer
 
 SCREENSHOTS = Path(__file__).resolve().parent.parent / "docs" / "screenshots"
-PASSWORD = "correct horse battery staple"
 STAFF = "kaigai.taro@example.jp"
 APPROVER = "kessai.hanako@example.jp"
 READERS = {"reader0@example.jp": "jetro", "reader1@example.jp": "jcci", "reader2@example.jp": None}
@@ -82,17 +78,9 @@ def _setting(db: Database) -> dict[str, tuple[str, str]]:
             add_subscriber(session, email, organization=organization)
             if organization is not None:
                 names[organization.slug] = (organization.name_ja, organization.name_en)
-        for email, role, name in (
-            (STAFF, StaffRole.STAFF, "海外 太郎"),
-            (APPROVER, StaffRole.APPROVER, "決裁 花子"),
-        ):
-            users.add_user(session, NewUser(email, role, PASSWORD, name=name), actor="cli:root", now=utcnow())
+    add_staff(db, STAFF, StaffRole.STAFF, name="海外 太郎")
+    add_staff(db, APPROVER, StaffRole.APPROVER, name="決裁 花子")
     return names
-
-
-def _as(page: Page, console: str, email: str) -> None:
-    page.goto(f"{console}/login")
-    log_in(page, email=email, password=PASSWORD)
 
 
 def _log_out(page: Page, words: dict[str, str]) -> None:
@@ -192,18 +180,14 @@ def _filter_and_export(page: Page, console: str, words: dict[str, str], keep: bo
     return list(csv.reader(io.StringIO(content.decode("utf-8-sig"))))
 
 
-@pytest.mark.parametrize("language", ["ja", "en"])
 def test_an_issue_from_a_new_meeting_to_the_exported_log(
     browser: Browser,
     seeded_db: Database,
     settings: Settings,
     smtp_server: SmtpServer,
-    language: str,
-    database_url: str,
+    console_run: ConsoleRun,
 ) -> None:
-    words = WORDS[language]
-    base = "/admin" if language == "ja" else "/en/admin"
-    keep = language == "ja" and database_url.startswith("sqlite")
+    words = WORDS[console_run.language]
     names = _setting(seeded_db)
     with WebServer() as web:
         relay = SmtpRelay.from_url(smtp_server.url)
@@ -211,13 +195,13 @@ def test_an_issue_from_a_new_meeting_to_the_exported_log(
         site_settings = replace(settings, smtp=relay, base_url=web.url, development=True)
         two_person = StaffSettings(approval=ApprovalPolicy.TWO_PERSON)
         web.serve(create_app(site_settings, options=OPTIONS, staff=two_person))
-        console = f"{web.url}{base}"
+        console = f"{web.url}{console_run.base}"
         page = browser.new_page(viewport={"width": 1400, "height": 900}, locale="ja-JP")
 
-        _as(page, console, STAFF)
+        as_user(page, console, STAFF)
         _record_meeting(page, console, words)
-        _compose(page, console, words, keep)
-        _preview_and_test(page, console, words, names, keep)
+        _compose(page, console, words, console_run.keep)
+        _preview_and_test(page, console, words, names, console_run.keep)
         tests = smtp_server.handler.to(STAFF)
         assert len(tests) == 2
         subjects = sorted(str(copy.parsed()["Subject"]) for copy in tests)  # JCCI's in English, JETRO's
@@ -227,13 +211,13 @@ def test_an_issue_from_a_new_meeting_to_the_exported_log(
         expect(page.locator("#approval button")).to_have_count(0)  # the composer cannot approve
         _log_out(page, words)
 
-        _as(page, console, APPROVER)
+        as_user(page, console, APPROVER)
         _approve(page, console, words)
         _log_out(page, words)
 
-        _as(page, console, STAFF)
-        _send_and_watch(page, console, words, seeded_db, site_settings, keep)
-        exported = _filter_and_export(page, console, words, keep)
+        as_user(page, console, STAFF)
+        _send_and_watch(page, console, words, seeded_db, site_settings, console_run.keep)
+        exported = _filter_and_export(page, console, words, console_run.keep)
         page.close()
 
     assert [row[0] for row in exported[1:]] == ["reader0@example.jp"]

@@ -7,23 +7,20 @@ from __future__ import annotations
 import email
 import email.policy
 from collections.abc import Iterator
-from datetime import date
 from email.message import EmailMessage
 
 import httpx
 import pytest
-from sqlalchemy import select, update
+from sqlalchemy import select
 
 from outreach.config import Settings
-from outreach.content import MeetingKey, find_meeting
 from outreach.db import Database
-from outreach.issues import compose_issue
 from outreach.members.models import ForwardReport, KitDownload, KitFormat
-from outreach.models import IssueStatus, Organization
 from outreach.staff.models import AuditEvent, StaffRole
 from tests.conftest import snapshot
-from tests.test_console_http import Console, add_user, csrf_in, logged_in, served, without
-from tests.test_forward_kit import PERSONAL
+from tests.console_support import Console, add_user, served
+from tests.test_console_http import csrf_in, logged_in, without
+from tests.test_forward_kit import PERSONAL, kit_setting
 
 KIT = "/admin/organizations/jetro/kit"
 
@@ -34,15 +31,7 @@ def console(seeded_db: Database, settings: Settings) -> Iterator[Console]:
     prefer ISO-2022-JP."""
     for role in StaffRole:
         add_user(seeded_db, role)
-    with seeded_db.session() as session:
-        session.execute(update(Organization).where(Organization.slug == "jcci").values(charset="iso-2022-jp"))
-        first = compose_issue(
-            session, meetings=[find_meeting(session, MeetingKey("plenary", 7))], issue_date=date(2022, 12, 1)
-        )
-        first.status = IssueStatus.SENT
-        compose_issue(
-            session, meetings=[find_meeting(session, MeetingKey("plenary", 8))], issue_date=date(2024, 2, 15)
-        )
+    kit_setting(seeded_db)
     with served(seeded_db, settings) as running:
         yield running
 

@@ -27,7 +27,8 @@ from outreach.staff import audit
 from outreach.staff.models import StaffRole
 from outreach.usecases import drafts
 from tests.conftest import snapshot
-from tests.test_console_http import Console, add_user, csrf_in, logged_in, served, without
+from tests.console_support import Console, add_user, served
+from tests.test_console_http import csrf_in, logged_in, without
 
 FRAME = re.compile(r'<iframe sandbox srcdoc="([^"]*)"')
 CONTACT = {

@@ -22,8 +22,9 @@ from outreach.issues import compose_issue
 from outreach.staff import audit
 from outreach.staff.models import StaffRole
 from tests.conftest import snapshot
+from tests.console_support import USERS, Console, add_user, served
 from tests.smtp_server import SmtpServer, free_port
-from tests.test_console_http import USERS, Console, add_user, csrf_in, logged_in, served, without
+from tests.test_console_http import csrf_in, logged_in, without
 
 PREVIEW = "/issues/1/preview"
 FRAME = re.compile(r"<iframe (sandbox) srcdoc=\"([^\"]*)\" width=\"(\d+)\"")

@@ -8,26 +8,16 @@ nothing. (The meeting pages, /markdown and the 404s: tests/test_console_content.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 from datetime import date
 
 import pytest
 
-from outreach.config import Settings
 from outreach.content import find_promotion
-from outreach.db import Database
 from outreach.staff.models import StaffRole
 from tests.conftest import snapshot
+from tests.console_support import Console
 from tests.test_console_content import events, field_error, post, unchanged
-from tests.test_console_http import Console, add_user, logged_in, served
-
-
-@pytest.fixture
-def console(seeded_db: Database, settings: Settings) -> Iterator[Console]:
-    for role in StaffRole:
-        add_user(seeded_db, role)
-    with served(seeded_db, settings) as running:
-        yield running
+from tests.test_console_http import logged_in
 
 
 def promotion_form(**fields: str) -> dict[str, str]:

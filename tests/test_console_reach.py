@@ -34,9 +34,10 @@ from subscribers.consent import ConsentSource, Origin
 from subscribers.directory import add_subscriber, organization_or_none
 from subscribers.lifecycle import unsubscribe
 from tests.conftest import snapshot
+from tests.console_support import Console, add_user, served
 from tests.smtp_server import SmtpServer
 from tests.test_cli import run
-from tests.test_console_http import UNCHECKED, Console, add_user, logged_in, served, without
+from tests.test_console_http import UNCHECKED, logged_in, without
 from tests.test_worker import _lanes, _run
 
 DAY = timedelta(days=1)

@@ -31,7 +31,8 @@ from outreach.usecases.sends import start_send
 from subscribers.directory import add_subscriber, organization_or_none
 from subscribers.roster import parse_roster
 from tests.conftest import snapshot
-from tests.test_console_http import Console, add_user, csrf_in, logged_in, served, without
+from tests.console_support import Console, add_user, served
+from tests.test_console_http import csrf_in, logged_in, without
 
 EDITOR = StaffRole.ORG_EDITOR  # jetro-editor@example.jp, an org-editor of jetro
 JETRO = "/admin/organizations/jetro/roster"

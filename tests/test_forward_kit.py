@@ -34,11 +34,10 @@ BASE = "https://mailmag.example.jp"
 PERSONAL = ("/unsubscribe/", "/preferences/", "/confirm/", "?subject=unsubscribe", "@@OUTREACH", "PREVIEW")
 
 
-@pytest.fixture
-def kit_db(seeded_db: Database) -> Database:
+def kit_setting(db: Database) -> None:
     """Issue No. 1 sent and No. 2 a draft; JCCI's companies prefer ISO-2022-JP (set before compose, which
     checks that the issue fits)."""
-    with seeded_db.session() as session:
+    with db.session() as session:
         session.execute(update(Organization).where(Organization.slug == "jcci").values(charset="iso-2022-jp"))
         first = compose_issue(
             session, meetings=[find_meeting(session, MeetingKey("plenary", 7))], issue_date=date(2022, 12, 1)
@@ -47,6 +46,11 @@ def kit_db(seeded_db: Database) -> Database:
         compose_issue(
             session, meetings=[find_meeting(session, MeetingKey("plenary", 8))], issue_date=date(2024, 2, 15)
         )
+
+
+@pytest.fixture
+def kit_db(seeded_db: Database) -> Database:
+    kit_setting(seeded_db)
     return seeded_db
 
 

@@ -9,7 +9,6 @@ import email.policy
 from datetime import date
 from pathlib import Path
 
-import pytest
 from playwright.sync_api import Browser, expect
 
 from outreach.config import Settings
@@ -18,8 +17,8 @@ from outreach.db import Database
 from outreach.issues import compose_issue
 from outreach.models import IssueStatus
 from outreach.staff.models import StaffRole
-from tests.browser import log_in, needs_chromium
-from tests.test_console_http import PASSWORD, USERS, add_user, served
+from tests.browser import ConsoleRun, log_in, needs_chromium
+from tests.console_support import PASSWORD, USERS, add_user, served
 from tests.test_forward_kit import PERSONAL
 
 pytestmark = needs_chromium
@@ -39,12 +38,10 @@ WORDS = {
 }
 
 
-@pytest.mark.parametrize("language", ["ja", "en"])
 def test_an_org_editor_downloads_the_eml_and_reports_its_forwarding(
-    browser: Browser, seeded_db: Database, settings: Settings, language: str
+    browser: Browser, seeded_db: Database, settings: Settings, console_run: ConsoleRun
 ) -> None:
-    words = WORDS[language]
-    base = "/admin" if language == "ja" else "/en/admin"
+    words = WORDS[console_run.language]
     email_address = add_user(seeded_db, StaffRole.ORG_EDITOR)
     with seeded_db.session() as session:
         sent = compose_issue(
@@ -55,16 +52,19 @@ def test_an_org_editor_downloads_the_eml_and_reports_its_forwarding(
         page = browser.new_page(
             viewport={"width": 1200, "height": 900}, locale="ja-JP", accept_downloads=True
         )
-        page.goto(f"{console.url}{base}/login")
+        page.goto(f"{console.url}{console_run.base}/login")
         log_in(page, email=email_address, password=PASSWORD)
-        page.wait_for_url(f"**{base}/organizations/jetro")
-        page.goto(f"{console.url}{base}/organizations/jetro/kit")
+        page.wait_for_url(f"**{console_run.base}/organizations/jetro")
+        page.goto(f"{console.url}{console_run.base}/organizations/jetro/kit")
         with page.expect_download() as download:
-            page.click(f"a[href$='/kit/1/{language}.eml']")
-        assert download.value.suggested_filename == f"issue-1-jetro-{language}.eml"
+            page.click(f"a[href$='/kit/1/{console_run.language}.eml']")
+        assert download.value.suggested_filename == f"issue-1-jetro-{console_run.language}.eml"
         data = Path(download.value.path()).read_bytes()
         page.fill("#companies-1", "120")
-        page.fill("#note-1", "会員企業向けメールで配信" if language == "ja" else "In our members' newsletter")
+        page.fill(
+            "#note-1",
+            "会員企業向けメールで配信" if console_run.language == "ja" else "In our members' newsletter",
+        )
         page.click(f"#issue-1 button:has-text('{words['report']}')")
         expect(page.locator(".notice")).to_contain_text(words["recorded"])
         expect(page.locator("#issue-1 .kit-reported")).to_contain_text(words["figure"])
@@ -80,5 +80,7 @@ def test_an_org_editor_downloads_the_eml_and_reports_its_forwarding(
         assert form.encode() not in data
     assert message["List-Unsubscribe"] is None
     assert message["To"] is None
-    assert f"{console.settings.base_url}{'' if language == 'ja' else '/en'}/unsubscribe" in bodies[0]
+    assert (
+        f"{console.settings.base_url}{'' if console_run.language == 'ja' else '/en'}/unsubscribe" in bodies[0]
+    )
     assert USERS[StaffRole.ORG_EDITOR] == email_address

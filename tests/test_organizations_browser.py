@@ -9,23 +9,19 @@ from __future__ import annotations
 from dataclasses import replace
 from pathlib import Path
 
-import pytest
 from playwright.sync_api import Browser, Page, expect
 
 from outreach.config import Settings
 from outreach.content import MeetingKey, find_meeting
 from outreach.db import Database
 from outreach.issues import compose_issue
-from outreach.models import IssueStatus, utcnow
-from outreach.staff import users
+from outreach.models import IssueStatus
 from outreach.staff.models import StaffRole
-from outreach.staff.users import NewUser
 from subscribers.web import create_app
-from tests.browser import OPTIONS, log_in, needs_chromium
+from tests.browser import OPTIONS, ConsoleRun, add_staff, as_user, needs_chromium
 from tests.web_server import WebServer
 
 SCREENSHOTS = Path(__file__).resolve().parent.parent / "docs" / "screenshots"
-PASSWORD = "correct horse battery staple"
 EDITOR = "jetro-editor@example.jp"
 STAFF = "kaigai.taro@example.jp"
 WORDS = {
@@ -60,17 +56,11 @@ pytestmark = needs_chromium
 
 def _setting(db: Database) -> None:
     """JETRO's editor, a staff user, and issue No. 1 already sent."""
+    for email, role, slug in ((EDITOR, StaffRole.ORG_EDITOR, "jetro"), (STAFF, StaffRole.STAFF, None)):
+        add_staff(db, email, role, name=email.split("@")[0], organization=slug)
     with db.session() as session:
-        for email, role, slug in ((EDITOR, StaffRole.ORG_EDITOR, "jetro"), (STAFF, StaffRole.STAFF, None)):
-            new = NewUser(email, role, PASSWORD, name=email.split("@")[0], organization=slug)
-            users.add_user(session, new, actor="cli:tester", now=utcnow())
         first = compose_issue(session, meetings=[find_meeting(session, MeetingKey("plenary", 7))])
         first.status = IssueStatus.SENT
-
-
-def _as(page: Page, console: str, email: str) -> None:
-    page.goto(f"{console}/login")
-    log_in(page, email=email, password=PASSWORD)
 
 
 def _edit_contact(page: Page, console: str, words: dict[str, str], keep: bool) -> None:
@@ -94,26 +84,23 @@ def _edit_contact(page: Page, console: str, words: dict[str, str], keep: bool) -
     page.click(f".logout button:has-text('{words['log_out']}')")
 
 
-@pytest.mark.parametrize("language", ["ja", "en"])
 def test_an_org_editor_changes_its_contact_and_the_next_issue_shows_it(
-    browser: Browser, seeded_db: Database, settings: Settings, language: str, database_url: str
+    browser: Browser, seeded_db: Database, settings: Settings, console_run: ConsoleRun
 ) -> None:
-    words = WORDS[language]
-    base = "/admin" if language == "ja" else "/en/admin"
-    keep = language == "ja" and database_url.startswith("sqlite")
+    words = WORDS[console_run.language]
     _setting(seeded_db)
     with WebServer() as web:
         web.serve(create_app(replace(settings, base_url=web.url), options=OPTIONS))
-        console = f"{web.url}{base}"
+        console = f"{web.url}{console_run.base}"
         page = browser.new_page(viewport={"width": 1400, "height": 900}, locale="ja-JP")
 
-        _as(page, console, EDITOR)
-        _edit_contact(page, console, words, keep)
+        as_user(page, console, EDITOR)
+        _edit_contact(page, console, words, console_run.keep)
 
         with seeded_db.session() as session:  # the next issue, composed after the contact changed
             compose_issue(session, meetings=[find_meeting(session, MeetingKey("plenary", 8))])
-        _as(page, console, STAFF)
-        page.goto(f"{console}/issues/2/preview?left=network&right=jetro&right_lang={language}")
+        as_user(page, console, STAFF)
+        page.goto(f"{console}/issues/2/preview?left=network&right=jetro&right_lang={console_run.language}")
         jetro = page.frame_locator("iframe").nth(1)
         expect(jetro.locator("body")).to_contain_text(words["line"])
         expect(jetro.locator("body")).to_contain_text("03-3582-5511")

@@ -8,21 +8,17 @@ from __future__ import annotations
 from dataclasses import replace
 from pathlib import Path
 
-import pytest
 from playwright.sync_api import Browser, Page, expect
 
 from outreach.config import Settings
 from outreach.db import Database
-from outreach.models import utcnow
-from outreach.staff import users
 from outreach.staff.models import StaffRole
-from outreach.staff.users import NewUser
 from subscribers.directory import add_subscriber, organization_or_none
 from subscribers.web import create_app
-from tests.browser import OPTIONS, log_in, needs_chromium
+from tests.browser import OPTIONS, ConsoleRun, add_staff, log_in, needs_chromium
+from tests.console_support import PASSWORD
 from tests.web_server import WebServer
 
-PASSWORD = "correct horse battery staple"
 EDITOR = "roster-editor@example.jp"
 BAD = (
     "メールアドレス,会社名,氏名\r\n"
@@ -55,13 +51,8 @@ pytestmark = needs_chromium
 
 def _setting(db: Database) -> None:
     """JETRO's org-editor, one of JETRO's companies and one of JCCI's."""
+    add_staff(db, EDITOR, StaffRole.ORG_EDITOR, name="名簿 担当", organization="jetro")
     with db.session() as session:
-        users.add_user(
-            session,
-            NewUser(EDITOR, StaffRole.ORG_EDITOR, PASSWORD, name="名簿 担当", organization="jetro"),
-            actor="cli:root",
-            now=utcnow(),
-        )
         add_subscriber(
             session,
             "kato@example.jp",
@@ -78,20 +69,18 @@ def _import(page: Page, roster: str, path: Path, words: dict[str, str]) -> None:
     page.click(f"form.import-form button:has-text('{words['import']}')")
 
 
-@pytest.mark.parametrize("language", ["ja", "en"])
 def test_an_editor_imports_a_roster_corrects_a_line_searches_and_reads_the_consent_record(
-    browser: Browser, seeded_db: Database, settings: Settings, language: str, tmp_path: Path
+    browser: Browser, seeded_db: Database, settings: Settings, tmp_path: Path, console_run: ConsoleRun
 ) -> None:
-    words = WORDS[language]
-    base = "/admin" if language == "ja" else "/en/admin"
+    words = WORDS[console_run.language]
     _setting(seeded_db)
     with WebServer() as web:
         web.serve(create_app(replace(settings, base_url=web.url), options=OPTIONS))
-        roster = f"{web.url}{base}/organizations/jetro/roster"
+        roster = f"{web.url}{console_run.base}/organizations/jetro/roster"
         page = browser.new_page(viewport={"width": 1280, "height": 900}, locale="ja-JP")
-        page.goto(f"{web.url}{base}/login")
+        page.goto(f"{web.url}{console_run.base}/login")
         log_in(page, email=EDITOR, password=PASSWORD)
-        page.wait_for_url(f"{web.url}{base}/organizations/jetro")
+        page.wait_for_url(f"{web.url}{console_run.base}/organizations/jetro")
 
         page.goto(f"{roster}/import")
         _import(page, BAD, tmp_path / "roster.csv", words)
