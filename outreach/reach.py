@@ -30,6 +30,7 @@ __all__ = [
     "Scope",
     "Window",
     "assemble",
+    "count_by_organization",
     "figures_by_organization",
     "forwarded_by_organization",
     "issue_before",
@@ -47,7 +48,17 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, SQLColumnExpression, Subquery, and_, case, exists, func, select
+from sqlalchemy import (
+    ColumnElement,
+    Result,
+    SQLColumnExpression,
+    Subquery,
+    and_,
+    case,
+    exists,
+    func,
+    select,
+)
 from sqlalchemy.orm import Session, aliased
 
 from outreach.errors import InvalidInput
@@ -302,6 +313,11 @@ def _confirmed(session: Session, window: Window) -> Counter[str]:
         .where(*within(Subscriber.confirmed_at, window))
         .group_by(Organization.slug)
     )
+    return count_by_organization(rows)
+
+
+def count_by_organization(rows: Result[str, int]) -> Counter[str]:
+    """Counts per organization slug summed; no slug (an outer join's None) is the network's own rendition."""
     found: Counter[str] = Counter()
     for slug, count in rows:
         found[slug or NETWORK_SLUG] += int(count)

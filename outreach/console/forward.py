@@ -37,7 +37,6 @@ from outreach.members.kit import (
     KitFile,
     KitSender,
     PublicPages,
-    build_file,
     kit_issue,
     kit_organization,
     kit_sender,
@@ -183,17 +182,6 @@ class ForwardKitPages:
             organization = find_organization(session, user, slug)
             if organization is None:
                 return None
-            if request.method == "HEAD":  # a look at the headers (a link checker's) downloads nothing
-                return build_file(
-                    session,
-                    renderer=self.kit.renderer,
-                    links=self.links,
-                    number=number,
-                    slug=organization.slug,
-                    language=language,
-                    kit_format=FORMATS[extension],
-                    now=now,
-                )
             return forwarding.download(
                 session,
                 renderer=self.kit.renderer,
@@ -206,6 +194,7 @@ class ForwardKitPages:
                 actor=staff_actor(user.email),
                 ip=ip,
                 now=now,
+                recorded=request.method != "HEAD",  # a link checker's look at the headers downloads nothing
             )
 
         try:

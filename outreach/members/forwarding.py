@@ -39,8 +39,10 @@ def download(
     actor: str,
     ip: str | None,
     now: datetime,
+    recorded: bool = True,
 ) -> KitFile:
-    """The file, its download recorded and audited (`kit.download`) in the caller's transaction."""
+    """The file, its download recorded and audited (`kit.download`) in the caller's transaction; not
+    `recorded`, only the file (a look at its headers downloads nothing)."""
     found = build_file(
         session,
         renderer=renderer,
@@ -51,6 +53,8 @@ def download(
         kit_format=kit_format,
         now=now,
     )
+    if not recorded:
+        return found
     issue, organization = kit_issue(session, number), kit_organization(session, slug)
     session.add(
         KitDownload(

@@ -40,11 +40,11 @@ from outreach.models import (
     Organization,
     Subscriber,
 )
-from outreach.network import NETWORK_SLUG
 from outreach.reach import (
     OPT_OUT_WINDOW,
     Figures,
     Window,
+    count_by_organization,
     figures_by_organization,
     forwarded_by_organization,
     within,
@@ -168,10 +168,7 @@ def undelivered_by_organization(session: Session, issue_ids: Sequence[int]) -> C
         .where(Delivery.issue_id.in_(issue_ids), Delivery.status.in_(_UNDELIVERED))
         .group_by(Organization.slug)
     )
-    found: Counter[str] = Counter()
-    for slug, count in rows:
-        found[slug or NETWORK_SLUG] += int(count)
-    return found
+    return count_by_organization(rows)
 
 
 def left_by_organization(session: Session, window: Window) -> Counter[str]:
@@ -185,7 +182,4 @@ def left_by_organization(session: Session, window: Window) -> Counter[str]:
         .where(ConsentEvent.action.in_(LEAVING_ACTIONS), *within(ConsentEvent.occurred_at, window))
         .group_by(Organization.slug)
     )
-    found: Counter[str] = Counter()
-    for slug, count in rows:
-        found[slug or NETWORK_SLUG] += int(count)
-    return found
+    return count_by_organization(rows)
