@@ -21,9 +21,7 @@ class SomeFailed(OutreachError, RuntimeError):
     exit_code = 1
 
 
-@click.command(
-    "monthly", short_help="Mail the organizations their monthly reach report (what the scheduler does)."
-)
+@click.command("monthly", short_help="Mail the organizations their reach report for a month.")
 @click.option(
     "--month", "month_text", metavar="YYYY-MM", help="The month to report on (default: last month)."
 )
