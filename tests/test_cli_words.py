@@ -289,6 +289,10 @@ def test_the_demo_hints_work_after_make_run(tmp_path: Path, monkeypatch: pytest.
     hints = _lines("demo", "--per-org", "0")
 
     assert "  delivery log: venv/bin/outreach log --issue 1" in hints
+    assert (
+        "  console:      venv/bin/outreach users add you@example.jp --role admin,"
+        " then venv/bin/outreach serve and open http://127.0.0.1:8000/admin/"
+    ) in hints
     assert "  (`outreach` alone works once the virtualenv is active: `source venv/bin/activate`)" in hints
 
 

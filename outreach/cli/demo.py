@@ -83,6 +83,10 @@ def _where_to_look(app: App, number: int) -> None:
         click.echo(f"  messages:     {app.settings.outbox_dir}/issue-{number:04d}/<organization>/*.eml")
     click.echo(f"  delivery log: {command} log --issue {number}")
     click.echo(f"  preview:      {command} issue preview {number} --org jetro --out var/preview/jetro.html")
+    click.echo(
+        f"  console:      {command} users add you@example.jp --role admin, then {command} serve"
+        " and open http://127.0.0.1:8000/admin/"
+    )
     if command != "outreach":
         activate = Path(command).parent / "activate"
         click.echo(f"  (`outreach` alone works once the virtualenv is active: `source {activate}`)")
