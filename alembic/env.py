@@ -3,6 +3,7 @@
 from sqlalchemy import Connection
 
 from alembic import context
+from outreach.alerts import models as _alert_models  # noqa: F401  (its tables are on the same metadata)
 from outreach.config import load_settings
 from outreach.db import Database
 from outreach.members import models as _member_models  # noqa: F401  (its tables are on the same metadata)

@@ -12,6 +12,7 @@ __all__ = [
     "DeliveryStatus",
     "Issue",
     "IssueItem",
+    "IssueKind",
     "IssueStatus",
     "JobRun",
     "Meeting",
@@ -120,12 +121,18 @@ class DeliveryStatus(enum.StrEnum):
     CANCELLED = "cancelled"
 
 
+class IssueKind(enum.StrEnum):
+    MAGAZINE = "magazine"  # the mail magazine (メールマガジン), numbered 第N号
+    ALERT = "alert"  # a safety alert (海外安全情報), composed from the ministry's feed (outreach.alerts)
+
+
 class Topic(enum.StrEnum):
     """What a subscriber wants to hear about; an issue goes to those who chose any of its topics."""
 
     MEETINGS = "meetings"
     TOOLS = "tools"
     SEMINARS = "seminars"
+    ALERTS = "alerts"  # safety alerts for the countries they chose (outreach.alerts)
 
 
 class Organization(Base):
@@ -202,6 +209,9 @@ class Issue(Base):
     lead_ja: Mapped[str] = mapped_column(Text, default="", server_default="")
     lead_en: Mapped[str] = mapped_column(Text, default="", server_default="")
     status: Mapped[IssueStatus] = mapped_column(_enum(IssueStatus), default=IssueStatus.DRAFT)
+    kind: Mapped[IssueKind] = mapped_column(
+        _enum(IssueKind), default=IssueKind.MAGAZINE, server_default=IssueKind.MAGAZINE.value
+    )
     charset: Mapped[str] = mapped_column(String(20), default="utf-8")
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     send_started_at: Mapped[datetime | None]
@@ -219,7 +229,7 @@ class Issue(Base):
 
 
 class IssueItem(Base):
-    """A section of an issue: a meeting outcome or a promotion, in order."""
+    """A section of an issue: a meeting outcome, a promotion or a safety alert, in order."""
 
     __tablename__ = "issue_items"
 
@@ -228,6 +238,7 @@ class IssueItem(Base):
     position: Mapped[int] = mapped_column(Integer)
     meeting_id: Mapped[int | None] = mapped_column(ForeignKey("meetings.id"))
     promotion_id: Mapped[int | None] = mapped_column(ForeignKey("promotions.id"))
+    alert_id: Mapped[int | None] = mapped_column(ForeignKey("safety_alerts.id"))  # outreach.alerts.models
 
     issue: Mapped[Issue] = relationship(back_populates="items")
     meeting: Mapped[Meeting | None] = relationship()
