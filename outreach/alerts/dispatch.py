@@ -24,7 +24,7 @@ class Dispatched:
     composed: list[int] = field(default_factory=list)  # issue numbers
     started: list[int] = field(
         default_factory=list
-    )  # auto: being sent; a worker (or the caller) delivers them
+    )  # auto: being sent; a worker or the caller delivers them
     notified: list[str] = field(default_factory=list)  # approve: the staff addresses mailed a link
     recorded: int = 0  # entries left to nobody (off, or no subscriber's places match)
 
