@@ -12,11 +12,13 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
+from outreach.alerts.places import format_places
 from outreach.models import Organization, Subscriber, SubscriberStatus, Topic
+from subscribers.places import places_by_subscriber
 from subscribers.roster import guard_formula
 
-# The import reads the email, company, name and charset columns back; the charset is last, so that the
-# columns that came before it keep their places.
+# The import reads the email, company, name, charset and countries columns back; each new column comes last,
+# so that the columns that came before it keep their places.
 HEADERS = {
     "ja": (
         "メールアドレス",
@@ -28,6 +30,7 @@ HEADERS = {
         "同意の経路",
         "確認日時",
         "文字コード",
+        "国・地域",
     ),
     "en": (
         "email",
@@ -39,6 +42,7 @@ HEADERS = {
         "consent source",
         "confirmed at",
         "charset",
+        "countries",
     ),
 }
 _LANGUAGES = {"ja": {"ja": "日本語", "en": "英語"}, "en": {"ja": "Japanese", "en": "English"}}
@@ -47,8 +51,14 @@ _STATUSES = {
     "en": {"pending": "pending", "active": "active", "unsubscribed": "unsubscribed", "bounced": "bounced"},
 }
 _TOPICS = {
-    "ja": {"meetings": "会合結果", "tools": "安全対策ツール", "seminars": "セミナー", "": "すべて"},
-    "en": {"meetings": "meetings", "tools": "tools", "seminars": "seminars", "": "all"},
+    "ja": {
+        "meetings": "会合結果",
+        "tools": "安全対策ツール",
+        "seminars": "セミナー",
+        "alerts": "安全情報の速報",
+        "": "すべて",
+    },
+    "en": {"meetings": "meetings", "tools": "tools", "seminars": "seminars", "alerts": "alerts", "": "all"},
 }
 _SOURCES = {
     "ja": {"web": "ウェブ", "email": "メール", "import": "団体の名簿", "staff": "事務局", "": ""},
@@ -92,21 +102,27 @@ def export_roster(
     writer = csv.writer(out)
     writer.writerow(HEADERS[language])
     count = 0
-    for subscriber in session.scalars(query):
-        confirmed = subscriber.confirmed_at
-        writer.writerow(
-            [
-                # guarded where Excel would run a formula; the import takes the guard off again
-                guard_formula(subscriber.email),
-                guard_formula(subscriber.company),
-                guard_formula(subscriber.name),
-                _LANGUAGES[language].get(subscriber.language, subscriber.language),
-                _STATUSES[language][subscriber.status.value],
-                _topics(subscriber, language),
-                _SOURCES[language].get(subscriber.consent_source, subscriber.consent_source),
-                confirmed.astimezone(_JST).strftime("%Y-%m-%d %H:%M JST") if confirmed else "",
-                subscriber.charset or "",  # empty: no preference (their organization's, else the issue's)
-            ]
-        )
-        count += 1
+    for batch in session.scalars(query).partitions():
+        places = places_by_subscriber(session, [subscriber.id for subscriber in batch])
+        for subscriber in batch:
+            named = format_places(places.get(subscriber.id, []), language)
+            writer.writerow(_row(subscriber, language, named))
+            count += 1
     return count
+
+
+def _row(subscriber: Subscriber, language: str, places: str) -> list[str]:
+    confirmed = subscriber.confirmed_at
+    return [
+        # guarded where Excel would run a formula; the import takes the guard off again
+        guard_formula(subscriber.email),
+        guard_formula(subscriber.company),
+        guard_formula(subscriber.name),
+        _LANGUAGES[language].get(subscriber.language, subscriber.language),
+        _STATUSES[language][subscriber.status.value],
+        _topics(subscriber, language),
+        _SOURCES[language].get(subscriber.consent_source, subscriber.consent_source),
+        confirmed.astimezone(_JST).strftime("%Y-%m-%d %H:%M JST") if confirmed else "",
+        subscriber.charset or "",  # empty: no preference (their organization's, else the issue's)
+        places,  # names in the export's language, "; " between them: the import reads them back
+    ]

@@ -16,11 +16,13 @@ from typing import TypeVar
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from outreach.alerts.places import Place, find
 from outreach.config import Settings
 from outreach.db import Database
-from outreach.models import SubscriberStatus, utcnow
+from outreach.models import Subscriber, SubscriberStatus, utcnow
 from subscribers import lifecycle
-from subscribers.consent import Origin
+from subscribers import places as subscriber_places
+from subscribers.consent import ConsentSource, Origin
 from subscribers.directory import OrganizationChoice, organization_choices, organization_or_none
 from subscribers.lifecycle import (
     Confirmed,
@@ -39,6 +41,7 @@ from subscribers.settings import SubscriptionSettings
 from subscribers.tokens import InvalidToken, Tokens
 
 T = TypeVar("T")
+_PLACES = "p"  # the confirmation payload's places: codes, regions as "10", countries as "0066"
 
 
 class Subscriptions:
@@ -72,9 +75,15 @@ class Subscriptions:
         return await self._run(organization_choices)
 
     async def request(
-        self, details: Details, origin: Origin, *, auto_submitted: str = "auto-generated"
+        self,
+        details: Details,
+        origin: Origin,
+        *,
+        auto_submitted: str = "auto-generated",
+        places: list[Place] | None = None,
     ) -> None:
-        """Start a double opt-in; an address that is already active is told so instead: same page for both."""
+        """Start a double opt-in; an address that is already active is told so instead: same page for both.
+        `places` (the web form's countries and regions) travel in the link and are saved on confirming."""
         now = self._clock()
 
         def work(session: Session) -> Requested:
@@ -84,21 +93,28 @@ class Subscriptions:
             requested = await self._run(work)
         except IntegrityError:  # the same new address, asked for twice at the same moment: go again
             requested = await self._run(work)
-        await self.notices.send([self._answer(details, requested, auto_submitted)])
+        await self.notices.send([self._answer(details, requested, auto_submitted, places)])
 
-    def _answer(self, details: Details, requested: Requested, auto_submitted: str) -> Notice:
+    def _answer(
+        self, details: Details, requested: Requested, auto_submitted: str, places: list[Place] | None
+    ) -> Notice:
         if requested.outcome == RequestOutcome.ACTIVE:
             links = self.links.for_subscriber(requested.subscriber_id, requested.language)
             values = {"preferences_url": links.preferences_url, "unsubscribe_url": links.unsubscribe_url}
             return Notice(
                 NoticeKind.ALREADY_SUBSCRIBED, details.email, requested.language, values, auto_submitted
             )
-        return self._confirm_notice(details, auto_submitted)
+        return self._confirm_notice(details, auto_submitted, places)
 
-    def _confirm_notice(self, details: Details, auto_submitted: str = "auto-generated") -> Notice:
+    def _confirm_notice(
+        self, details: Details, auto_submitted: str = "auto-generated", places: list[Place] | None = None
+    ) -> Notice:
         language = details.preferences.language
+        payload = details.to_payload()
+        if places is not None:  # a roster's confirmation links carry none: confirming keeps the roster's
+            payload[_PLACES] = " ".join(place.country_code or place.area_code for place in places)
         values: dict[str, str | int] = {
-            "url": self.links.confirmation_url(details.to_payload(), language),
+            "url": self.links.confirmation_url(payload, language),
             "days": self.options.pending_lifetime.days,
         }
         return Notice(NoticeKind.CONFIRM, details.email, language, values, auto_submitted)
@@ -110,14 +126,29 @@ class Subscriptions:
         )
         return Details.from_payload(payload), signed_at
 
+    def confirmation_places(self, token: str) -> list[Place] | None:
+        """The places a confirmation link carries; None for a link that carries none (a roster's)."""
+        payload, _ = self._tokens.verify_issued(CONFIRM_TOKEN, token, max_age=self.options.pending_lifetime)
+        codes = payload.get(_PLACES) if isinstance(payload, dict) else None
+        if not isinstance(codes, str):
+            return None
+        # A code the table no longer knows (changed since the link was sent) is left out.
+        return [place for code in codes.split() if (place := find(code)) is not None]
+
     async def confirm(self, token: str, origin: Origin) -> Confirmed:
         details, signed_at = self.read_confirmation(token)
+        places = self.confirmation_places(token)
         now = self._clock()
-        return await self._run(
-            lambda session: lifecycle.confirm_subscription(
-                session, details, origin, signed_at=signed_at, now=now
-            )
-        )
+
+        def work(session: Session) -> Confirmed:
+            confirmed = lifecycle.confirm_subscription(session, details, origin, signed_at=signed_at, now=now)
+            if places is not None and not confirmed.already:
+                subscriber = session.get(Subscriber, confirmed.subscriber_id)
+                assert subscriber is not None  # just confirmed, in this transaction
+                subscriber_places.replace_places(session, subscriber, places, origin, now=now)
+            return confirmed
+
+        return await self._run(work)
 
     def subscriber_token(self, subscriber_id: int) -> str:
         """The token of a subscriber's own preference and unsubscribe pages."""
@@ -137,13 +168,29 @@ class Subscriptions:
         now = self._clock()
         return await self._run(lambda session: lifecycle.unsubscribe(session, subscriber_id, origin, now=now))
 
+    async def places(self, subscriber_id: int) -> list[Place]:
+        return await self._run(lambda session: subscriber_places.places_of(session, subscriber_id))
+
     async def change_preferences(
-        self, subscriber_id: int, preferences: Preferences, origin: Origin
+        self,
+        subscriber_id: int,
+        preferences: Preferences,
+        origin: Origin,
+        *,
+        places: list[Place] | None = None,
     ) -> SubscriberView:
+        """Change the preferences and, when given, the places, in one transaction."""
         now = self._clock()
-        return await self._run(
-            lambda session: lifecycle.change_preferences(session, subscriber_id, preferences, origin, now=now)
-        )
+
+        def work(session: Session) -> SubscriberView:
+            view = lifecycle.change_preferences(session, subscriber_id, preferences, origin, now=now)
+            if places is not None:
+                subscriber = session.get(Subscriber, subscriber_id)
+                assert subscriber is not None  # lifecycle found it
+                subscriber_places.replace_places(session, subscriber, places, origin, now=now)
+            return view
+
+        return await self._run(work)
 
     async def send_unsubscribe_link(self, email: str, *, auto_submitted: str = "auto-replied") -> bool:
         """Mail a subscribed address the link to its unsubscribe page; False (and no mail) for others."""
@@ -180,14 +227,14 @@ class Subscriptions:
         now = self._clock()
 
         def work(session: Session) -> ImportReport:
-            return lifecycle.import_roster(
-                session,
-                rows,
-                organization=organization_or_none(session, organization),
-                language=language,
-                consent=consent,
-                now=now,
+            found = organization_or_none(session, organization)
+            report = lifecycle.import_roster(
+                session, rows, organization=found, language=language, consent=consent, now=now
             )
+            origin = Origin(ConsentSource.IMPORT, note=f"roster of {found.slug if found else 'the network'}")
+            listed = [(row.email, row.places) for row in rows]
+            subscriber_places.places_from_roster(session, listed, origin, now=now)
+            return report
 
         report = await self._run(work, dry_run=dry_run)
         if not dry_run:

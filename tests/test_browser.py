@@ -34,6 +34,7 @@ from subscribers.consent import ConsentSource, Origin
 from subscribers.directory import find_organization
 from subscribers.lifecycle import Details, Preferences, confirm_subscription
 from subscribers.links import SignedLinks
+from subscribers.places import places_of
 from subscribers.web import create_app
 from tests.browser import OPTIONS, needs_chromium
 from tests.smtp_server import SmtpServer
@@ -130,6 +131,7 @@ def test_subscribe_confirm_choose_and_leave_from_an_issue(
         page.select_option("#organization", "jetro")
         page.check(f"input[name=language][value={language}]")
         page.uncheck("input[name=topic][value=seminars]")
+        page.fill("#places_text", "タイ")  # a name in either language, on either page
         page.click("button[type=submit]")
         expect(page.locator("h1")).to_have_text(words["check"])
         assert _subscriber(seeded_db, address).status == SubscriberStatus.PENDING
@@ -143,7 +145,9 @@ def test_subscribe_confirm_choose_and_leave_from_an_issue(
         expect(page.locator("h1")).to_have_text(words["confirmed"])
         subscribed = _subscriber(seeded_db, address)
         assert subscribed.status == SubscriberStatus.ACTIVE
-        assert sorted(row.topic for row in subscribed.topics) == [Topic.MEETINGS, Topic.TOOLS]
+        assert sorted(row.topic for row in subscribed.topics) == [Topic.ALERTS, Topic.MEETINGS, Topic.TOOLS]
+        with seeded_db.session() as session:
+            assert [place.token for place in places_of(session, subscribed.id)] == ["10-0066"]
 
         # Change preferences: another organization, meeting outcomes only.
         page.click(f"text={words['preferences']}")
@@ -154,7 +158,7 @@ def test_subscribe_confirm_choose_and_leave_from_an_issue(
         chosen = _subscriber(seeded_db, address)
         assert chosen.organization is not None
         assert chosen.organization.slug == "jcci"
-        assert [row.topic for row in chosen.topics] == [Topic.MEETINGS]
+        assert sorted(row.topic for row in chosen.topics) == [Topic.ALERTS, Topic.MEETINGS]
 
         # An issue goes out; the link in it unsubscribes.
         _seminars_only(seeded_db, f"seminars-{language}@example.jp")

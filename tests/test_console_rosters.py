@@ -197,7 +197,10 @@ def test_an_export_is_the_clis_csv_and_imports_back_as_no_change(console: Consol
         assert exported.content.startswith(b"\xef\xbb\xbf")
         assert exported.headers["content-type"].startswith("text/csv")
         lines = exported.content.decode("utf-8-sig").split("\r\n")
-        assert lines[0] == "メールアドレス,会社名,氏名,言語,状態,受け取る内容,同意の経路,確認日時,文字コード"
+        assert (
+            lines[0]
+            == "メールアドレス,会社名,氏名,言語,状態,受け取る内容,同意の経路,確認日時,文字コード,国・地域"
+        )
         assert lines[1].startswith("'=calc@example.jp,'+81 商事,'@taro,")  # no formula for Excel
         assert everyone.content.decode("utf-8-sig").startswith("email,company,name,")
         assert [row.email for row in parse_roster(exported.content)] == ["=calc@example.jp", "a@example.jp"]
@@ -367,6 +370,7 @@ def test_every_problem_the_roster_engine_names_has_a_message_of_the_page() -> No
         + b"y" * 201
         + b",\r\nd@example.jp,,,jis\r\n",
         b"email\r\na@example.jp\r\nb@example.jp\r\nc@example.jp\r\n",  # more than max_rows, of 2
+        "email,国・地域\r\na@example.jp,タイ;ナルニア\r\n".encode(),
     ]
     codes = set()
     for data in files:
@@ -379,6 +383,7 @@ def test_every_problem_the_roster_engine_names_has_a_message_of_the_page() -> No
     assert codes == {
         "not-text", "mixed-encoding", "bad-byte", "unreadable", "empty", "two-columns", "no-email-column",
         "no-email", "bad-address", "duplicate", "long-company", "long-name", "bad-charset", "too-many-rows",
+        "unknown-places",
     }  # fmt: skip
 
 

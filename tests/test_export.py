@@ -57,12 +57,15 @@ def test_an_export_is_utf8_with_bom_and_crlf_and_reads_back_as_a_roster(
     data = (tmp_path / "jetro.csv").read_bytes()
     assert data.startswith(b"\xef\xbb\xbf")
     lines = data[3:].decode("utf-8").split("\r\n")
-    assert lines[0] == "メールアドレス,会社名,氏名,言語,状態,受け取る内容,同意の経路,確認日時,文字コード"
+    assert (
+        lines[0]
+        == "メールアドレス,会社名,氏名,言語,状態,受け取る内容,同意の経路,確認日時,文字コード,国・地域"
+    )
     assert lines[1].startswith("a.active@example.jp,\"'=HYPERLINK(")  # made plain text for Excel
     assert lines[2].startswith(
         "b.active@example.jp,株式会社ベータ,,日本語,配信中,会合結果・安全対策ツール,事務局,"
     )
-    assert lines[2].endswith(" JST,")  # and no charset of their own
+    assert lines[2].endswith(" JST,,")  # and no charset or countries of their own
     assert lines[3] == ""
     assert [row.email for row in parse_roster(data)] == ["a.active@example.jp", "b.active@example.jp"]
 
@@ -74,7 +77,7 @@ def test_all_states_english_headers_and_the_networks_own_roster(roster: Database
     assert everyone.exit_code == 0
     text = everyone.stdout_bytes.decode("utf-8-sig")
     assert text.splitlines()[0] == (
-        "email,company,name,language,status,topics,consent source,confirmed at,charset"
+        "email,company,name,language,status,topics,consent source,confirmed at,charset,countries"
     )
     assert "c.gone@example.jp,シー商事,,Japanese,unsubscribed,all,staff," in text
     assert "other@example.jp" not in text
@@ -206,8 +209,8 @@ def test_an_imported_charset_is_stored_exported_and_read_back(roster: Database, 
     assert run("subscribers", "export", "--org", "jetro", "--lang", "en", "--out", "jetro.csv").exit_code == 0
     data = (tmp_path / "jetro.csv").read_bytes()
     lines = data.decode("utf-8-sig").splitlines()
-    assert lines[0].endswith(",charset")
-    assert [line.rpartition(",")[2] for line in lines[1:]] == ["utf-8", "iso-2022-jp", "iso-2022-jp"]
+    assert lines[0].endswith(",charset,countries")
+    assert [line.split(",")[-2] for line in lines[1:]] == ["utf-8", "iso-2022-jp", "iso-2022-jp"]
     assert [(row.email, row.charset) for row in parse_roster(data)] == [
         ("a.active@example.jp", "utf-8"),
         ("b.active@example.jp", "iso-2022-jp"),

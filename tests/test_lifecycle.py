@@ -210,7 +210,7 @@ def test_preferences_change_and_an_unchanged_form_records_nothing(seeded_db: Dat
     actions = [(event[0], event[3]) for event in _events(seeded_db)]
     assert actions[-1] == (
         "preferences_changed",
-        "organization jetro -> jcci; language ja -> en; topics -> meetings,seminars,tools",
+        "organization jetro -> jcci; language ja -> en; topics -> alerts,meetings,seminars,tools",
     )
     assert len(actions) == 3
 

@@ -14,9 +14,10 @@ from typing import TextIO
 
 import click
 
+from outreach.alerts.places import parse_places
 from outreach.cli.common import App, describe_destination, org_slug, pass_app, reports_errors, writable_out
 from outreach.errors import NotFound, RelayUnavailable
-from outreach.models import SubscriberStatus
+from outreach.models import SubscriberStatus, utcnow
 from outreach.usecases import rosters
 from outreach.usecases.rosters import RosterImport
 from subscribers.addresses import normalize_address
@@ -24,6 +25,7 @@ from subscribers.consent import ConsentSource, Origin
 from subscribers.directory import add_subscriber, organization_or_none
 from subscribers.export import export_roster
 from subscribers.lifecycle import ImportConsent, find_subscriber
+from subscribers.places import replace_places
 from subscribers.settings import load_subscription_settings
 from subscribers.subscriptions import Subscriptions
 
@@ -48,10 +50,19 @@ def _subscriptions(app: App) -> Subscriptions:
     callback=org_slug,
     help="Affiliated organization's slug (none: the network's rendition).",
 )
+@click.option(
+    "--countries",
+    default="",
+    help="Countries and regions they do business in, e.g. 'タイ;ベトナム' or 'Thailand,Europe' "
+    "(names in Japanese or English, or the ministry's codes).",
+)
 @pass_app
 @reports_errors
-def subscribers_add(app: App, email: str, company: str, name: str, lang: str, org_slug: str | None) -> None:
+def subscribers_add(
+    app: App, email: str, company: str, name: str, lang: str, org_slug: str | None, countries: str
+) -> None:
     """Add one active subscriber on staff's word (recorded as consent source `staff`)."""
+    places = parse_places(countries)  # an unknown name is refused before anything is written
     with app.migrated_db().session() as session:
         added = add_subscriber(
             session,
@@ -61,8 +72,11 @@ def subscribers_add(app: App, email: str, company: str, name: str, lang: str, or
             language=lang,
             organization=organization_or_none(session, org_slug),
         )
+        if places:
+            replace_places(session, added, places, Origin(ConsentSource.STAFF), now=utcnow())
         address = added.email
-    click.echo(f"added {address} ({lang}, {org_slug or 'network'})")
+    where = f"; {len(places)} countries or regions" if places else ""
+    click.echo(f"added {address} ({lang}, {org_slug or 'network'}{where})")
 
 
 @subscribers.command("import", short_help="Import an organization's roster from a CSV file.")
@@ -83,9 +97,11 @@ def subscribers_add(app: App, email: str, company: str, name: str, lang: str, or
 @pass_app
 @reports_errors
 def subscribers_import(app: App, path: Path, org_slug: str, lang: str, consent: str, dry_run: bool) -> None:
-    """Import a roster CSV (email, company, name; UTF-8 or Shift_JIS): all rows or none.
+    """Import a roster CSV (email, company, name, charset, countries; UTF-8 or Shift_JIS): all rows or none.
 
     Addresses already known are left as they are: an unsubscribed address is never made active by an import.
+    The countries column (names in Japanese or English, or codes, separated by ; or 、) gives the countries
+    and regions of its rows to the subscribers who have chosen none yet; an unknown name refuses the file.
     """
     if not dry_run:
         app.guard_real_mail()  # confirmation mails carry signed links

@@ -39,6 +39,7 @@ _SENTENCES: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
         ("bad-charset", r"the charset must be .*; got (?P<given>.*)"),
         ("two-columns", r"more than one (?P<column>\w+) column: (?P<headers>.*)"),
         ("no-email-column", r"the header has no email column; .*"),
+        ("unknown-places", r"unknown country or region: (?P<names>.*)"),
     )
 )
 _QUOTED = re.compile(r"""^(['"])(.*)\1$""", re.DOTALL)

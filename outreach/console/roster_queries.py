@@ -18,16 +18,18 @@ __all__ = [
 
 import unicodedata
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 
 from sqlalchemy import ColumnElement, and_, func, or_, select
 from sqlalchemy.orm import Session, selectinload
 
+from outreach.alerts.places import Place
 from outreach.console.orgscope import OrgRef
 from outreach.models import ConsentEvent, Subscriber, SubscriberStatus
 from outreach.network import NETWORK_SLUG
 from outreach.usecases.rosters import owned_by
+from subscribers.places import places_by_subscriber
 
 PER_PAGE = 50
 SEARCH_LENGTH = 254  # the longest address there is
@@ -81,6 +83,7 @@ class RosterRowView:
     language: str
     status: str
     subscribed_at: datetime  # when the address came on (created); confirmed_at is on the subscriber's page
+    places: list[Place] = field(default_factory=list)  # the countries and regions they do business in
 
 
 @dataclass(frozen=True)
@@ -134,11 +137,20 @@ def roster_page(session: Session, ref: OrgRef, filters: RosterFilters) -> Roster
         .offset((page - 1) * PER_PAGE)
         .limit(PER_PAGE)
     )
+    subscribers = list(found)
+    places = places_by_subscriber(session, [s.id for s in subscribers])
     rows = [
         RosterRowView(
-            s.id, s.email, s.name, s.company, s.language, s.status.value, s.confirmed_at or s.created_at
+            s.id,
+            s.email,
+            s.name,
+            s.company,
+            s.language,
+            s.status.value,
+            s.confirmed_at or s.created_at,
+            places.get(s.id, []),
         )
-        for s in found
+        for s in subscribers
     ]
     return RosterPage(rows, page, pages, total, counts)
 

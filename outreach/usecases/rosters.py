@@ -5,7 +5,8 @@ A roster's rows go to the organization it is imported for, and to no other: the 
 column (an unknown column is ignored), and an address already registered with another organization (or with
 the network) is left exactly as it is, counted as skipped. Addresses already on the roster follow the
 lifecycle's rules (subscribers.lifecycle.import_roster): an unsubscribed or bounced address is never made
-active again by an import.
+active again by an import. A `countries` column gives the countries and regions of its rows to those who have
+chosen none yet (subscribers.places.places_from_roster): a subscriber's own choice stays theirs.
 """
 
 from __future__ import annotations
@@ -37,6 +38,7 @@ from subscribers import lifecycle
 from subscribers.consent import ConsentSource, Origin
 from subscribers.directory import find_organization, organization_or_none
 from subscribers.export import export_roster
+from subscribers.places import places_by_subscriber
 from subscribers.roster import ImportConsent, RosterRow, parse_roster
 from subscribers.subscriptions import Subscriptions
 
@@ -63,7 +65,8 @@ class RosterImport:
 
     rows: int
     added: int  # new addresses: active (vouched) or pending, each mailed a confirmation link (confirm)
-    updated: int  # on this roster already, and changed: pending made active (vouched), or a new charset
+    updated: int  # on this roster already, and changed: pending made active (vouched), a new charset, or
+    # countries given to one who had chosen none
     unchanged: int  # on this roster already, and left as they were
     skipped: int  # left alone: unsubscribed or bounced, or registered with another organization
     activated: int  # of the updated: pending addresses made active (vouched)
@@ -109,6 +112,7 @@ def _sort_rows(
             select(Subscriber).where(Subscriber.email.in_([row.email for row in rows]))
         )
     }
+    having_places = places_by_subscriber(session, [subscriber.id for subscriber in known.values()])
     kept: list[RosterRow] = []
     updated = unchanged = skipped = 0
     for row in rows:
@@ -122,8 +126,10 @@ def _sort_rows(
             continue
         if found.status in (SubscriberStatus.UNSUBSCRIBED, SubscriberStatus.BOUNCED):
             skipped += 1
-        elif (found.status == SubscriberStatus.PENDING and consent == ImportConsent.VOUCHED) or (
-            row.charset is not None and row.charset != found.charset
+        elif (
+            (found.status == SubscriberStatus.PENDING and consent == ImportConsent.VOUCHED)
+            or (row.charset is not None and row.charset != found.charset)
+            or (row.places and found.id not in having_places)
         ):
             updated += 1
         else:

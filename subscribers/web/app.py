@@ -31,7 +31,8 @@ from subscribers.web.guards import BodyLimit, SecurityHeaders
 from subscribers.web.pages import Site
 from subscribers.web.views import Views
 
-MAX_BODY_BYTES = 16 * 1024  # the largest form of ours, filled to every field's limit, is about 2 KiB
+# The largest form of ours, every field filled to its limit and every country checked, is about 10 KiB.
+MAX_BODY_BYTES = 16 * 1024
 # The console's forms carry whole texts (a meeting's summary in Markdown, in two languages); a roster upload
 # is a whole CSV file (100,000 rows, the import's own limit, of about 100 bytes).
 CONSOLE_BODY_BYTES = 512 * 1024

@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from starlette.datastructures import FormData
 from starlette.requests import Request
 
+from outreach.alerts.places import Place, UnknownPlaces, all_places, from_token, parse_places
 from outreach.errors import InvalidInput
 from outreach.i18n import LANGUAGES
 from outreach.models import Topic
@@ -33,8 +34,12 @@ LIMITS = {
     "organization": 40,
     "language": 2,
     "topic": 20,
+    "place": 16,
+    # typed names of countries and regions (most are chosen with the checkboxes); small enough that the
+    # whole form, every box checked, stays within the web app's body limit
+    "places_text": 500,
 }
-_MAX_FIELDS = 20
+_MAX_FIELDS = 20 + len(all_places())  # one checkbox per region and country
 
 
 class BadForm(InvalidInput):
@@ -43,7 +48,8 @@ class BadForm(InvalidInput):
 
 async def read_form(request: Request) -> FormData:
     """The posted form, small and without files; Starlette answers 400 itself for one it cannot parse."""
-    form = await request.form(max_files=0, max_fields=_MAX_FIELDS, max_part_size=4096)
+    # a part of 8 KiB: the typed places, 500 Japanese characters, are 4.5 KB once percent-encoded
+    form = await request.form(max_files=0, max_fields=_MAX_FIELDS, max_part_size=8192)
     if any(not isinstance(value, str) for _, value in form.multi_items()):
         raise BadForm("the form holds a file")
     return form
@@ -80,6 +86,25 @@ class _Checker:
             self.errors["topic"] = "unknown"
         return values
 
+    def places(self) -> tuple[list[Place], list[str]]:
+        """The places checked and typed, each once (boxes first); and the typed names that named nothing."""
+        chosen: list[Place] = []
+        for value in self.form.getlist("place"):
+            place = from_token(str(value)) if len(str(value)) <= LIMITS["place"] else None
+            if place is None:
+                self.errors["place"] = "unknown"
+            elif place not in chosen:
+                chosen.append(place)
+        typed = self.text("places_text")
+        if "places_text" in self.errors:
+            return chosen, []
+        try:
+            found = parse_places(typed)
+        except UnknownPlaces as error:
+            self.errors["places_text"] = "unknown_places"
+            return chosen, error.unknown
+        return chosen + [place for place in found if place not in chosen], []
+
     def preferences(self, organizations: Collection[str]) -> Preferences | None:
         organization = self.choice("organization", organizations, empty_ok=True)
         language = self.choice("language", LANGUAGES, empty_ok=False)
@@ -96,6 +121,8 @@ class SubscriptionForm:
     values: dict[str, str | list[str]]
     details: Details | None
     errors: dict[str, str]
+    places: list[Place] = field(default_factory=list)
+    unknown_places: list[str] = field(default_factory=list)  # typed names that named no place
 
 
 def read_subscription(form: FormData, *, organizations: Collection[str]) -> SubscriptionForm:
@@ -104,6 +131,7 @@ def read_subscription(form: FormData, *, organizations: Collection[str]) -> Subs
     company = checker.text("company")
     name = checker.text("name")
     preferences = checker.preferences(organizations)
+    places, unknown = checker.places()
     address = ""
     if "email" not in checker.errors:
         try:
@@ -117,20 +145,27 @@ def read_subscription(form: FormData, *, organizations: Collection[str]) -> Subs
         "organization": _single(form, "organization"),
         "language": _single(form, "language"),
         "topics": [str(value) for value in form.getlist("topic")],
+        "places": [place.token for place in places],
+        "places_text": _single(form, "places_text"),
     }
     if checker.errors or preferences is None:
-        return SubscriptionForm(values, None, checker.errors)
+        return SubscriptionForm(values, None, checker.errors, places, unknown)
     details = Details(address, clean_text(company), clean_text(name), preferences)
-    return SubscriptionForm(values, details, {})
+    return SubscriptionForm(values, details, {}, places)
 
 
 @dataclass(frozen=True)
 class PreferencesForm:
     preferences: Preferences | None
     errors: dict[str, str]
+    places: list[Place] = field(default_factory=list)  # as chosen, to save or to show again
+    unknown_places: list[str] = field(default_factory=list)
+    places_text: str = ""
 
 
 def read_preferences(form: FormData, *, organizations: Collection[str]) -> PreferencesForm:
     checker = _Checker(form)
     preferences = checker.preferences(organizations)
-    return PreferencesForm(preferences, checker.errors)
+    places, unknown = checker.places()
+    text = _single(form, "places_text")
+    return PreferencesForm(preferences, checker.errors, places, unknown, text)

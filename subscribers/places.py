@@ -1,0 +1,116 @@
+"""The countries and regions a subscriber's company does business in: the only writer of subscriber_places.
+
+Each change is recorded on the consent record (`places_changed`, like a change of preferences) in the caller's
+transaction, so the places and the record of who changed them commit or roll back together.
+"""
+
+from __future__ import annotations
+
+__all__ = ["places_by_subscriber", "places_from_roster", "places_of", "replace_places"]
+
+from collections.abc import Collection, Iterable
+from datetime import datetime
+
+from sqlalchemy import delete, select
+from sqlalchemy.orm import Session
+
+from outreach.alerts import places as table
+from outreach.alerts.models import SubscriberPlace
+from outreach.alerts.places import Place
+from outreach.models import Subscriber, SubscriberStatus
+from subscribers.consent import Origin, record
+
+_ACTION = "places_changed"
+
+
+def places_of(session: Session, subscriber_id: int) -> list[Place]:
+    """A subscriber's places, in the order of the ministry's table (regions first within a region)."""
+    return places_by_subscriber(session, [subscriber_id]).get(subscriber_id, [])
+
+
+def places_by_subscriber(session: Session, subscriber_ids: Collection[int]) -> dict[int, list[Place]]:
+    """The places of many subscribers in one query; those with none are left out of the result."""
+    if not subscriber_ids:
+        return {}
+    rows = session.execute(
+        select(SubscriberPlace.subscriber_id, SubscriberPlace.area_code, SubscriberPlace.country_code).where(
+            SubscriberPlace.subscriber_id.in_(list(subscriber_ids))
+        )
+    )
+    found: dict[int, list[Place]] = {}
+    for subscriber_id, area_code, country_code in rows:
+        found.setdefault(subscriber_id, []).append(_place(area_code, country_code))
+    return {subscriber_id: _ordered(places) for subscriber_id, places in found.items()}
+
+
+def replace_places(
+    session: Session, subscriber: Subscriber, places: Iterable[Place], origin: Origin, *, now: datetime
+) -> bool:
+    """Make `places` the subscriber's places; True when that changed them (and the change was recorded).
+
+    A country inside a region also chosen is dropped: the region already covers it.
+    """
+    if subscriber.id is None:
+        session.flush()
+    wanted = _covering(places)
+    before = places_of(session, subscriber.id)
+    if {(p.area_code, p.country_code) for p in before} == {(p.area_code, p.country_code) for p in wanted}:
+        return False
+    session.execute(delete(SubscriberPlace).where(SubscriberPlace.subscriber_id == subscriber.id))
+    session.add_all(
+        SubscriberPlace(subscriber_id=subscriber.id, area_code=p.area_code, country_code=p.country_code)
+        for p in wanted
+    )
+    record(session, subscriber, _ACTION, origin, now=now, detail=_describe(wanted))
+    return True
+
+
+def places_from_roster(
+    session: Session, rows: Iterable[tuple[str, Collection[Place]]], origin: Origin, *, now: datetime
+) -> int:
+    """Give the places of a roster's rows (address, places) to those of its subscribers who have chosen none
+    yet; return how many got them. A subscriber's own choice is never overwritten by a roster, and an
+    unsubscribed or bounced address is left as it is, as the lifecycle leaves it."""
+    wanted = {email: places for email, places in rows if places}
+    if not wanted:
+        return 0
+    found = session.scalars(
+        select(Subscriber)
+        .where(
+            Subscriber.email.in_(list(wanted)),
+            Subscriber.status.in_([SubscriberStatus.PENDING, SubscriberStatus.ACTIVE]),
+        )
+        .order_by(Subscriber.id)
+    ).all()
+    having = places_by_subscriber(session, [subscriber.id for subscriber in found])
+    given = 0
+    for subscriber in found:
+        if subscriber.id not in having:
+            given += replace_places(session, subscriber, wanted[subscriber.email], origin, now=now)
+    return given
+
+
+def _covering(places: Iterable[Place]) -> list[Place]:
+    chosen = list(dict.fromkeys(places))
+    regions = {p.area_code for p in chosen if p.is_region}
+    return _ordered([p for p in chosen if p.is_region or p.area_code not in regions])
+
+
+def _ordered(places: list[Place]) -> list[Place]:
+    """In the table's order; places the table no longer knows (a code withdrawn) last, by code."""
+    rank = {(p.area_code, p.country_code): index for index, p in enumerate(table.all_places())}
+    last = len(rank)
+    return sorted(places, key=lambda p: (rank.get((p.area_code, p.country_code), last), p.token))
+
+
+def _place(area_code: str, country_code: str) -> Place:
+    known = table.place(area_code, country_code)
+    if known is not None:
+        return known
+    name = table.name_of(area_code, country_code, "ja")
+    return Place(area_code, country_code, name, name)
+
+
+def _describe(places: list[Place]) -> str:
+    """The consent record's note: the codes, so it stays true if a name changes; "none" when emptied."""
+    return "places -> " + (",".join(p.token for p in places) or "none")
