@@ -1,6 +1,7 @@
 """The composer: each claimed row's message, from renditions rendered once per (issue, organization,
 language, charset) and the few personal parts stamped in per recipient (salutation, address, signed links),
-signed with DKIM when it is set up.
+signed with DKIM when it is set up. An issue that carries safety alerts' entries is rendered once more per
+set of entries its readers' places match (outreach.alerts.audience): each reader sees the entries of theirs.
 
 A reader's charset is their own preference, else their organization's, else the issue's: some companies' mail
 systems still need ISO-2022-JP. Compose checks the issue against it (`outreach.issues.rendition_charsets`).
@@ -14,11 +15,15 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import select
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import Session, selectinload
 
 from outreach import digest, issues
+from outreach.alerts.audience import entries_by_subscriber
+from outreach.alerts.models import SafetyAlert
+from outreach.alerts.render import alerts_of
 from outreach.config import Settings
 from outreach.db import Database
 from outreach.dkim import DkimSigner
@@ -26,7 +31,7 @@ from outreach.errors import InvalidInput
 from outreach.links import PersonalLinks
 from outreach.members.models import OrganizationProfile
 from outreach.message import MessageFactory, Personal
-from outreach.models import Issue, IssueItem, Organization, utcnow
+from outreach.models import Issue, IssueItem, IssueKind, Organization, utcnow
 from outreach.network import NETWORK_SLUG
 from outreach.outbox import Claimed
 from outreach.render import Renderer, Rendition, Sender
@@ -95,12 +100,14 @@ class Composer:
         self.dkim = DkimSigner.from_settings(settings)
         self._domain = settings.sender_address.rpartition("@")[2]
         self.verp = Verp(settings.secret_key, settings.verp_domain)
-        self._renditions: dict[tuple[int, int | None, str, str], _Rendition] = {}
+        self._renditions: dict[tuple[int, int | None, str, str, tuple[int, ...]], _Rendition] = {}
         self._organizations: dict[int, Organization] = {}
         self._profiles: dict[int, OrganizationProfile] = {}  # what each organization's editors set
         self._issues: dict[int, Issue] = {}
         self._carried: dict[int, frozenset[str]] = {}
         self._created: dict[int, str] = {}  # an issue's creation time, in its messages' Message-IDs
+        self._entries: dict[int, dict[int, SafetyAlert]] = {}  # an issue's safety entries, by id
+        self._matched: dict[int, dict[int, tuple[int, ...]]] = {}  # per issue: subscriber -> their entries
 
     def build(self, row: Claimed, *, eight_bit: bool, message_id: str | None = None) -> Built:
         rendition = self._rendition(row)
@@ -136,6 +143,8 @@ class Composer:
         self._issues.pop(issue_id, None)
         self._carried.pop(issue_id, None)
         self._created.pop(issue_id, None)
+        self._entries.pop(issue_id, None)
+        self._matched.pop(issue_id, None)
         self._renditions = {key: value for key, value in self._renditions.items() if key[0] != issue_id}
 
     def _issue(self, issue_id: int) -> Issue:
@@ -150,6 +159,7 @@ class Composer:
                 # A shorter issue: what the previous sent issue carried goes in a compact list.
                 self._carried[issue_id] = digest.carried_before(session, self._issues[issue_id])
                 self._created[issue_id] = self._issues[issue_id].created_at.isoformat()
+                self._load_entries(session, self._issues[issue_id])
                 # Again for each issue: a worker that runs for days sees an organization's new charset
                 # and profile (greeting, contact, footer), both in one query.
                 joined = select(Organization, OrganizationProfile).outerjoin(OrganizationProfile)
@@ -157,6 +167,12 @@ class Composer:
                 self._organizations = {org.id: org for org, _ in rows}
                 self._profiles = {org.id: profile for org, profile in rows if profile is not None}
         return self._issues[issue_id]
+
+    def _load_entries(self, session: Session, issue: Issue) -> None:
+        """The safety entries the issue carries, and which of them each of its readers' places match."""
+        entries = alerts_of(session, issue)
+        self._entries[issue.id] = {entry.id: entry for entry in entries}
+        self._matched[issue.id] = entries_by_subscriber(session, issue) if entries else {}
 
     def _organization(self, organization_id: int | None) -> Organization:
         """The row's organization; the network's own for a subscriber of none."""
@@ -168,11 +184,12 @@ class Composer:
         issue = self._issue(row.issue_id)
         organization = self._organization(row.organization_id)
         charset = row.charset or organization.charset or issue.charset
-        key = (row.issue_id, row.organization_id, row.language, charset)
+        shown = self._shown(row)
+        key = (row.issue_id, row.organization_id, row.language, charset, shown)
         if key not in self._renditions:
             sender = self.renderer.sender[row.language]
             factory = MessageFactory(
-                self._render(issue, organization, row.language, charset),
+                self._render(issue, organization, row.language, charset, shown),
                 sender_name=sender.name,
                 sender_address=sender.address,
                 list_id=self.settings.list_id,
@@ -183,20 +200,34 @@ class Composer:
             self._renditions[key] = _Rendition(factory, organization.slug, issue.number)
         return self._renditions[key]
 
-    def _render(self, issue: Issue, organization: Organization, language: str, charset: str) -> Rendition:
+    def _shown(self, row: Claimed) -> tuple[int, ...]:
+        """The safety entries the row's reader sees: those of their places. An alert's reader whose places
+        changed after their row was claimed (the claim checked them) sees them all rather than none."""
+        entries = self._entries.get(row.issue_id)
+        if not entries:
+            return ()
+        matched = self._matched[row.issue_id].get(row.subscriber_id, ())
+        alert = self._issues[row.issue_id].kind == IssueKind.ALERT
+        return tuple(entries) if alert and not matched else matched
+
+    def _render(
+        self, issue: Issue, organization: Organization, language: str, charset: str, shown: tuple[int, ...]
+    ) -> Rendition:
         """The rendition in the readers' charset; in the issue's own where that one cannot carry it (a
         preference set after compose checked the issue), as a name it cannot carry goes in UTF-8."""
         carried = self._carried[issue.id]
         profile = self._profiles.get(organization.id)
+        # Only an issue with entries passes them: a renderer that knows none still renders the others.
+        options: dict[str, Any] = {"carried": carried, "profile": profile}
+        if self._entries.get(issue.id):
+            options["alerts"] = [self._entries[issue.id][entry] for entry in shown]
         if charset != issue.charset:
             try:
                 with issues.in_charset(issue, charset):
-                    return self.renderer.render(
-                        issue, organization, language, carried=carried, profile=profile
-                    )
+                    return self.renderer.render(issue, organization, language, **options)
             except InvalidInput as error:
                 where = f"issue No. {issue.number} for {organization.slug} ({language})"
                 log.warning(
                     "%s goes in %s to readers who prefer %s: %s", where, issue.charset, charset, error
                 )
-        return self.renderer.render(issue, organization, language, carried=carried, profile=profile)
+        return self.renderer.render(issue, organization, language, **options)

@@ -7,6 +7,7 @@ Whether its texts fit its charsets is `outreach.issue_charsets` (its names are a
 from __future__ import annotations
 
 __all__ = [
+    "ALERT_NUMBERS",
     "CHARSETS",
     "MAX_LEAD",
     "MAX_SUBJECT",
@@ -24,10 +25,12 @@ __all__ = [
     "issues_carrying",
     "jst_today",
     "meeting_texts",
+    "next_alert_number",
     "next_issue_number",
     "rendition_charsets",
     "substituted_texts",
     "uncarried_texts",
+    "waiting_digest",
 ]
 
 from collections.abc import Sequence
@@ -37,6 +40,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload
 
+from outreach.alerts.models import AlertAction, AlertState, SafetyAlert
 from outreach.content import MEETING_KINDS, promotions_active_on
 from outreach.errors import InvalidInput, NotFound
 from outreach.issue_charsets import (
@@ -50,10 +54,12 @@ from outreach.issue_charsets import (
     substituted_texts,
     uncarried_texts,
 )
-from outreach.models import Issue, IssueItem, IssueStatus, Meeting, Promotion, Topic
+from outreach.models import Issue, IssueItem, IssueKind, IssueStatus, Meeting, Promotion, Topic
 
 MAX_SUBJECT = 200
 MAX_LEAD = 4000  # characters: a few paragraphs above the sections, not an article
+# Safety alert issues are numbered from here, so that the magazine's own numbers (第N号) have no gaps.
+ALERT_NUMBERS = 100_001
 
 
 def jst_today() -> date:
@@ -73,8 +79,16 @@ def get_issue(session: Session, number: int) -> Issue:
 
 
 def next_issue_number(session: Session) -> int:
-    """The number the next issue takes: one past the highest, so deleting an older draft leaves a gap."""
-    return (session.scalar(select(func.max(Issue.number))) or 0) + 1
+    """The number the next magazine issue takes: one past the highest below the alerts' band, so deleting an
+    older draft leaves a gap (and an alert issue none)."""
+    highest = session.scalar(select(func.max(Issue.number)).where(Issue.number < ALERT_NUMBERS))
+    return (highest or 0) + 1
+
+
+def next_alert_number(session: Session) -> int:
+    """The number the next safety alert issue takes: one past the highest in their band (from 100001)."""
+    highest = session.scalar(select(func.max(Issue.number)).where(Issue.number >= ALERT_NUMBERS))
+    return (highest or ALERT_NUMBERS - 1) + 1
 
 
 def subject_heads(number: int) -> tuple[str, str]:
@@ -142,12 +156,14 @@ def _items(
     meetings: Sequence[Meeting],
     issue_date: date,
     promotions: Sequence[Promotion] | None = None,
+    alerts: Sequence[int] = (),
 ) -> list[IssueItem]:
     """The meetings' outcomes in date order (each once), then the promotions in their order: every one
-    active on the date, or those chosen of them."""
+    active on the date, or those chosen of them; then the safety alerts' entries (`alerts`, their ids)."""
     ordered = sorted(dict.fromkeys(meetings), key=lambda meeting: meeting.held_on)
     items = [IssueItem(meeting=meeting) for meeting in ordered]
     items += [IssueItem(promotion=each) for each in _chosen_promotions(session, issue_date, promotions)]
+    items += [IssueItem(alert_id=each) for each in alerts]
     for position, item in enumerate(items, start=1):
         item.position = position * 10
     return items
@@ -183,11 +199,24 @@ def compose_issue(
         lead_en=_checked_lead(lead_en, ""),
         charset=charset,
     )
-    issue.items = _items(session, meetings, issue_date, promotions)
+    issue.items = _items(session, meetings, issue_date, promotions, waiting_digest(session))
     check_issue_charset(session, issue)
     session.add(issue)
     session.flush()
     return issue
+
+
+def waiting_digest(session: Session) -> list[int]:
+    """The safety alerts' entries waiting for the next regular issue, oldest first: a new issue carries them
+    as its section "your countries' safety information", each reader's copy those of their places. They stay
+    waiting until its send starts (outreach.alerts.compose.mark_digested): a draft deleted loses none."""
+    return list(
+        session.scalars(
+            select(SafetyAlert.id)
+            .where(SafetyAlert.action == AlertAction.DIGEST, SafetyAlert.state == AlertState.WAITING)
+            .order_by(SafetyAlert.published_at, SafetyAlert.id)
+        )
+    )
 
 
 def _require_draft(issue: Issue, done: str) -> None:
@@ -225,6 +254,11 @@ def edit_draft(
     on it) and otherwise they stay. A derived subject follows new meetings, a subject that staff wrote stays.
     """
     _require_draft(issue, "edited")
+    if issue.kind == IssueKind.ALERT and (meetings is not None or promotions is not None):
+        raise InvalidInput(
+            f"issue No. {issue.number} is a safety alert: it carries the ministry's entries, not meetings "
+            "or promotions"
+        )
     if charset is not None:
         _check_charset_name(charset)
     old_meetings = _meetings_of(issue)
@@ -240,7 +274,8 @@ def edit_draft(
     if meetings is not None or promotions is not None or new_date != issue.issue_date:
         if promotions is None and new_date == issue.issue_date:
             promotions = [item.promotion for item in issue.items if item.promotion is not None]
-        issue.items = _items(session, new_meetings, new_date, promotions)
+        kept = [item.alert_id for item in issue.items if item.alert_id is not None]
+        issue.items = _items(session, new_meetings, new_date, promotions, kept)
     issue.issue_date = new_date
     issue.subject_ja, issue.subject_en = subjects
     issue.lead_ja, issue.lead_en = leads
@@ -253,6 +288,10 @@ def edit_draft(
 def delete_draft(session: Session, issue: Issue) -> None:
     """Delete a draft and its sections; only the newest number is ever freed (see `next_issue_number`)."""
     _require_draft(issue, "deleted")
+    if issue.kind == IssueKind.ALERT:
+        from outreach.alerts.compose import drop_alert_draft  # it imports this module
+
+        drop_alert_draft(session, issue)
     session.delete(issue)
     session.flush()
 
@@ -278,7 +317,10 @@ SEMINAR_PROMOTIONS = frozenset({"safety-seminars"})
 
 
 def issue_topics(issue: Issue) -> set[Topic]:
-    """The topics an issue is about: meeting outcomes, safety tools, seminars."""
+    """The topics an issue is about: meeting outcomes, safety tools, seminars; safety alerts for an alert
+    issue (a regular issue's safety section goes to its readers, it is no topic of its own)."""
+    if issue.kind == IssueKind.ALERT:
+        return {Topic.ALERTS}
     topics: set[Topic] = set()
     for item in issue.items:
         if item.meeting is not None:

@@ -186,10 +186,10 @@ def issue_reach(session: Session, number: int) -> ReachReport:
 
 
 def issue_before(session: Session, issue: Issue) -> Issue | None:
-    """The issue of the highest number below `issue`'s whose send started."""
+    """The issue of the same kind and the highest number below `issue`'s whose send started."""
     return session.scalar(
         select(Issue)
-        .where(Issue.number < issue.number, Issue.send_started_at.is_not(None))
+        .where(Issue.number < issue.number, Issue.kind == issue.kind, Issue.send_started_at.is_not(None))
         .order_by(Issue.number.desc())
         .limit(1)
     )

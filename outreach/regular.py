@@ -1,4 +1,8 @@
-"""The regular issue: what is new since the last issue, composed into one; nothing new, no issue."""
+"""The regular issue: what is new since the last issue, composed into one; nothing new, no issue.
+
+Safety alerts' entries waiting for it (outreach.alerts: wide-area information, lowered levels…) go into the
+issue composed (outreach.issues.compose_issue); alone they are no reason to compose one.
+"""
 
 from __future__ import annotations
 
@@ -12,7 +16,7 @@ from sqlalchemy.orm import Session
 
 from outreach.content import promotions_active_on
 from outreach.issues import compose_issue, get_issue, subject_heads
-from outreach.models import Issue, IssueItem, IssueStatus, Meeting, Promotion
+from outreach.models import Issue, IssueItem, IssueKind, IssueStatus, Meeting, Promotion
 
 # Outcomes of meetings held longer ago than this are history, not news: compose them by hand if wanted.
 NEWS_WINDOW = timedelta(days=365)
@@ -45,9 +49,10 @@ class News:
 
 
 def _last_issue(session: Session) -> Issue | None:
+    """The last regular issue not cancelled (safety alert issues are not news of the magazine's)."""
     number = session.scalar(
         select(Issue.number)
-        .where(Issue.status != IssueStatus.CANCELLED)
+        .where(Issue.status != IssueStatus.CANCELLED, Issue.kind == IssueKind.MAGAZINE)
         .order_by(Issue.number.desc())
         .limit(1)
     )

@@ -28,6 +28,7 @@ from markupsafe import Markup
 from premailer import Premailer
 
 from outreach import dates, digest, jis, markdown, network, textpart
+from outreach.alerts.render import Entries, alert_views
 from outreach.content import MEETING_FORMATS, MEETING_KINDS
 from outreach.errors import InvalidInput
 from outreach.i18n import LANGUAGES, PUNCTUATION, load_catalog
@@ -58,8 +59,7 @@ class Rendition:
     subject: str
     html: Stamp
     text: Stamp
-    # What the charset's substitutions replaced (ISO-2022-JP: ～ → 〜, ① → (1), …), for staff to check.
-    substitutions: tuple[jis.Substitution, ...] = ()
+    substitutions: tuple[jis.Substitution, ...] = ()  # what the charset replaced (～ → 〜 …), for staff
 
 
 @dataclass(frozen=True)
@@ -214,7 +214,7 @@ def issue_view(issue: Issue, language: str, *, carried: Collection[str] = ()) ->
     subject = issue.subject_ja if language == "ja" else issue.subject_en
     lead = _lead_view(issue, language)
     sections, more = [], []
-    for item in issue.items:
+    for item in (item for item in issue.items if item.alert_id is None):  # alerts: outreach.alerts.render
         if item.promotion is not None and not digest.in_full(item.promotion, carried):
             title = item.promotion.title_ja if language == "ja" else item.promotion.title_en
             more.append({"title": title, "url": item.promotion.url})
@@ -316,16 +316,18 @@ class Renderer:
         *,
         carried: Collection[str] = (),
         profile: OrganizationProfile | None = None,
+        alerts: Entries | None = None,
     ) -> Rendition:
-        """The rendition; `carried`: the promotions the previous sent issue carried, listed compactly
-        (`outreach.digest.carried_before`); `profile`: what the organization's editors set (None: unset)."""
+        """The rendition. `carried`: promotions listed compactly (digest.carried_before); `profile`: the
+        organization's editors' settings (None: unset); `alerts`: a reader's safety entries (None: all)."""
         if language not in LANGUAGES:
             raise InvalidInput(f"unsupported language {language!r}; use one of {', '.join(LANGUAGES)}")
         env = self.environment(organization.slug, language)
         context = self._context(issue, organization, language, carried, profile)
-        subject = " ".join(env.get_template("email/issue.subject.txt").render(context).split())
-        html = _inline_css(env.get_template("email/issue.html").render(context))
-        text = textpart.wrap(env.get_template("email/issue.txt").render(context))
+        context |= alert_views(issue, alerts, language)  # and the layout: email/issue, or email/alert
+        subject = " ".join(env.get_template(f"{context['layout']}.subject.txt").render(context).split())
+        html = _inline_css(env.get_template(f"{context['layout']}.html").render(context))
+        text = textpart.wrap(env.get_template(f"{context['layout']}.txt").render(context))
         (subject, html, text), substitutions = _substituted((subject, html, text), issue.charset)
         where = f"the rendition of issue No. {issue.number} for {organization.slug} ({language})"
         for part in (subject, html, text):

@@ -50,6 +50,11 @@ class WorkerReport:
     unknown: int = 0
     lost: int = 0
     paused: dict[int, str] = field(default_factory=dict)
+    by_issue: dict[int, Counter[str]] = field(default_factory=dict)  # the outcomes, per issue
+
+    def of(self, issue_id: int) -> Counter[str]:
+        """The outcomes of one issue's rows (a worker also takes the safety alerts' rows first)."""
+        return self.by_issue.get(issue_id, Counter())
 
 
 class Worker:
@@ -323,7 +328,9 @@ class Worker:
         self._confirmed_at = renewing
         self._forget_lost(set(self._held) - owned, late=len(recorded.lost))
         for outcome in recorded.written:
-            self.report.outcomes[str(outcome.decision.status)] += 1
+            status = str(outcome.decision.status)
+            self.report.outcomes[status] += 1
+            self.report.by_issue.setdefault(outcome.row.issue_id, Counter())[status] += 1
         self._check_issues()
         self.journal.clear(keep=dict(self._in_flight))
         self._report_progress()

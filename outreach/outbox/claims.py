@@ -4,8 +4,12 @@ Every claim carries its owner and a token of its own. A worker sends a row only 
 matches on that token, is fresh; another worker that takes over a stale claim writes a new token, so the one
 that stalled can neither send those rows nor write their outcome when it wakes up.
 
-At claim time, a row whose subscriber is no longer active, or no longer wants any topic of the issue, is
-cancelled with the reason instead of being claimed.
+At claim time, a row whose subscriber is no longer active, no longer wants any topic of the issue, or (a
+safety alert) no longer does business in any of its places, is cancelled with the reason instead of being
+claimed.
+
+Safety alerts go first: every claim takes the due rows of the alert issues being sent before any other row
+(`queue.claim_order`), so a regular send in progress yields to an alert at its next claim and resumes after.
 """
 
 from __future__ import annotations
@@ -18,9 +22,10 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, case, or_, select, update
+from sqlalchemy import ColumnElement, case, not_, or_, select, update
 from sqlalchemy.orm import Session, selectinload
 
+from outreach.alerts.audience import issue_audience
 from outreach.issues import issue_topics
 from outreach.models import (
     Delivery,
@@ -31,7 +36,7 @@ from outreach.models import (
     Subscriber,
     SubscriberStatus,
 )
-from outreach.outbox.queue import sending_issues, wants
+from outreach.outbox.queue import claim_order, wants
 
 
 @dataclass(frozen=True)
@@ -61,12 +66,13 @@ def claim_rows(
 ) -> list[Claimed]:
     """Take up to `limit` due rows of issues being sent; on PostgreSQL, workers skip each other's rows.
 
-    Issue by issue, queued rows first and then deferred ones whose time has come, each a range of the
-    (issue_id, status, id) index: a claim costs the same at the end of a million-row send as at its start.
+    Issue by issue, the safety alerts first, queued rows first and then deferred ones whose time has come,
+    each a range of the (issue_id, status, id) index: a claim costs the same at the end of a million-row send
+    as at its start.
     """
     token = new_token()
     claimed: list[Claimed] = []
-    for sending in sending_issues(session, issue_id):
+    for sending in claim_order(session, issue_id):
         eligible = _eligible(session, sending)
         for status in (DeliveryStatus.QUEUED, DeliveryStatus.DEFERRED):
             while len(claimed) < limit:
@@ -91,8 +97,13 @@ def _take(session: Session, rows: list[Claimed], *, worker: str, token: str, now
         )
 
 
+# Why a subscriber may not be sent an issue now (`_eligible`); _ELIGIBLE: they may.
+_ELIGIBLE, _INACTIVE, _TOPICS, _PLACES = 1, 0, 2, 3
+
+
 def _eligible(session: Session, issue_id: int) -> ColumnElement[int]:
-    """1 for a subscriber who may be sent this issue now: active, and wanting one of its topics."""
+    """_ELIGIBLE for a subscriber who may be sent this issue now (active, wanting one of its topics and, for a
+    safety alert, doing business in one of its places), else the code of the first reason they may not."""
     issue = session.scalars(
         select(Issue)
         .where(Issue.id == issue_id)
@@ -100,8 +111,10 @@ def _eligible(session: Session, issue_id: int) -> ColumnElement[int]:
         .options(selectinload(Issue.items).selectinload(IssueItem.promotion))
     ).one()
     return case(
-        (Subscriber.status == SubscriberStatus.ACTIVE, case((wants(issue_topics(issue)), 1), else_=0)),
-        else_=0,
+        (Subscriber.status != SubscriberStatus.ACTIVE, _INACTIVE),
+        (not_(wants(issue_topics(issue))), _TOPICS),
+        (not_(issue_audience(issue)), _PLACES),
+        else_=_ELIGIBLE,
     )
 
 
@@ -140,8 +153,8 @@ def _claim_some(
     rows = session.execute(
         query.order_by(Delivery.id).limit(limit).with_for_update(skip_locked=True, of=Delivery)
     ).all()
-    taken = [_claimed(row, token) for row in rows if row.eligible]
-    refused = {row.id: _refusal(row.status) for row in rows if not row.eligible}
+    taken = [_claimed(row, token) for row in rows if row.eligible == _ELIGIBLE]
+    refused = {row.id: _refusal(row.eligible, row.status) for row in rows if row.eligible != _ELIGIBLE}
     return taken, refused
 
 
@@ -163,9 +176,11 @@ def _claimed(row: Any, token: str) -> Claimed:
     )
 
 
-def _refusal(status: SubscriberStatus) -> str:
-    if status == SubscriberStatus.ACTIVE:
+def _refusal(code: int, status: SubscriberStatus) -> str:
+    if code == _TOPICS:
         return "not sent: the subscriber no longer wants this issue's topics"
+    if code == _PLACES:
+        return "not sent: the subscriber no longer does business in any country or region of this alert"
     return f"not sent: the subscriber is {status}"
 
 

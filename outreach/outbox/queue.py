@@ -6,6 +6,7 @@ __all__ = [
     "OPEN_STATES",
     "cancel_rows",
     "cancel_subscriber_rows",
+    "claim_order",
     "decide_held",
     "enqueue_issue",
     "has_due_rows",
@@ -24,11 +25,13 @@ from typing import Any
 from sqlalchemy import ColumnElement, and_, exists, func, insert, literal, or_, select, update
 from sqlalchemy.orm import Session
 
+from outreach.alerts.audience import issue_audience
 from outreach.models import (
     Delivery,
     DeliveryAttempt,
     DeliveryStatus,
     Issue,
+    IssueKind,
     IssueStatus,
     Subscriber,
     SubscriberStatus,
@@ -51,7 +54,10 @@ def wants(topics: Iterable[Topic]) -> ColumnElement[bool]:
 
 
 def enqueue_issue(session: Session, issue: Issue, topics: set[Topic], *, now: datetime | None = None) -> int:
-    """Add a queued row for every active subscriber who wants the issue and has none; return how many."""
+    """Add a queued row for every active subscriber who wants the issue and has none; return how many.
+
+    Wanting it: one of its topics, and for a safety alert issue, a place that one of its entries concerns.
+    """
     stamp = literal(now or utcnow(), UtcDateTime())
     already = exists().where(Delivery.issue_id == issue.id, Delivery.subscriber_id == Subscriber.id)
     recipients = select(
@@ -64,7 +70,7 @@ def enqueue_issue(session: Session, issue: Issue, topics: set[Topic], *, now: da
         literal(0),
         stamp,
         stamp,
-    ).where(Subscriber.status == SubscriberStatus.ACTIVE, wants(topics), ~already)
+    ).where(Subscriber.status == SubscriberStatus.ACTIVE, wants(topics), issue_audience(issue), ~already)
     columns = [
         "issue_id",
         "subscriber_id",
@@ -101,12 +107,21 @@ def sending_issues(session: Session, issue_id: int | None = None) -> list[int]:
     return list(session.scalars(query))
 
 
+def claim_order(session: Session, issue_id: int | None) -> list[int]:
+    """The issues a worker takes rows of, in the order it takes them: the safety alerts being sent first (the
+    priority lane: every worker, also one sending a single issue, delivers them before any other), then the
+    issue asked for, or every other issue being sent."""
+    alerts = select(Issue.id).where(Issue.status == IssueStatus.SENDING, Issue.kind == IssueKind.ALERT)
+    first = list(session.scalars(alerts.order_by(Issue.id)))
+    return first + [sending for sending in sending_issues(session, issue_id) if sending not in first]
+
+
 def has_due_rows(session: Session, *, now: datetime, issue_id: int | None) -> bool:
-    """Whether any row of an issue being sent is due now."""
+    """Whether any row of an issue being sent is due now (of the issue asked for, or of a safety alert)."""
     return any(
         session.scalar(select(Delivery.id).where(Delivery.issue_id == sending, open_rows(now)).limit(1))
         is not None
-        for sending in sending_issues(session, issue_id)
+        for sending in claim_order(session, issue_id)
     )
 
 

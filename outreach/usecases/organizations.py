@@ -37,7 +37,7 @@ from outreach import digest, issue_charsets, issues
 from outreach.errors import InvalidInput, NotFound
 from outreach.i18n import LANGUAGES
 from outreach.members.models import OrganizationProfile
-from outreach.models import Issue, IssueStatus, Organization
+from outreach.models import Issue, IssueKind, IssueStatus, Organization
 from outreach.preview import filled
 from outreach.render import Renderer
 from outreach.staff import audit
@@ -285,7 +285,9 @@ class ProfilePreview:
 
 
 def _latest_issue(session: Session) -> Issue | None:
-    numbers = select(Issue.number).where(Issue.status != IssueStatus.CANCELLED)
+    numbers = select(Issue.number).where(
+        Issue.status != IssueStatus.CANCELLED, Issue.kind == IssueKind.MAGAZINE
+    )
     number = session.scalar(numbers.order_by(Issue.number.desc()).limit(1))
     return issues.get_issue(session, number) if number is not None else None
 

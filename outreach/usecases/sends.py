@@ -39,6 +39,8 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from outreach import outbox, states
+from outreach.alerts.audience import issue_audience
+from outreach.alerts.compose import mark_digested
 from outreach.composer import Composer
 from outreach.config import Settings
 from outreach.db import Database
@@ -105,6 +107,7 @@ def start_send(session: Session, issue: Issue, *, now: datetime, by: Acting) -> 
         require_approval(issue, by.policy)
     states.start(issue, now=now)
     queued = outbox.enqueue_issue(session, issue, issue_topics(issue), now=now)
+    mark_digested(session, issue)  # the safety entries it carries go out with it
     record_go_ahead(session, issue, by, action="issue.send", what=f"{queued} recipients queued", now=now)
     return queued
 
@@ -119,13 +122,19 @@ def start_for_workers(session: Session, number: int, *, now: datetime, by: Actin
 
 def audience(session: Session, issue: Issue) -> list[Audience]:
     """Per organization, in the network's order, the active subscribers a send started now would add: those
-    who want the issue's topics and have no row of it yet. Reads only."""
+    who want the issue's topics (a safety alert: whose places it concerns) and have no row of it yet. Reads
+    only."""
     already = select(Delivery.id).where(
         Delivery.issue_id == issue.id, Delivery.subscriber_id == Subscriber.id
     )
     counted = session.execute(
         select(Subscriber.organization_id, func.count())
-        .where(Subscriber.status == SubscriberStatus.ACTIVE, wants(issue_topics(issue)), ~already.exists())
+        .where(
+            Subscriber.status == SubscriberStatus.ACTIVE,
+            wants(issue_topics(issue)),
+            issue_audience(issue),
+            ~already.exists(),
+        )
         .group_by(Subscriber.organization_id)
     )
     counts = {organization_id: int(count) for organization_id, count in counted}
@@ -327,7 +336,8 @@ async def send_now(
             raise _paused_for_the_relay(db, number, error) from None
         finally:
             worker.close()
-        run.outcomes, run.unknown, run.lost = report.outcomes, report.unknown, report.lost
+        # The worker also delivered any safety alert being sent (they go first): the run counts this issue.
+        run.outcomes, run.unknown, run.lost = report.of(issue_id), report.unknown, report.lost
     with db.session() as session:
         issue = get_issue(session, number)
         run.finished = issue.status == IssueStatus.SENT

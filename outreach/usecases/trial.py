@@ -16,6 +16,7 @@ from dataclasses import dataclass, replace
 from email_validator import EmailNotValidError, validate_email
 from sqlalchemy import select
 
+from outreach.alerts.render import Entries
 from outreach.composer import Composer, senders
 from outreach.config import Settings
 from outreach.db import Database
@@ -62,8 +63,11 @@ class _MarkedRenderer(Renderer):
         *,
         carried: Collection[str] = (),
         profile: OrganizationProfile | None = None,
+        alerts: Entries | None = None,
     ) -> Rendition:
-        rendition = super().render(issue, organization, language, carried=carried, profile=profile)
+        rendition = super().render(
+            issue, organization, language, carried=carried, profile=profile, alerts=alerts
+        )
         return replace(rendition, subject=TEST_MARKS[language] + rendition.subject)
 
 
