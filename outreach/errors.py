@@ -24,7 +24,12 @@ OutreachError                     base of all of them; `exit_code` is what the C
 │                                 messages of unknown fate waiting for a decision). exit 6
 ├── CannotWrite (OSError)         a file or folder cannot be written or read: permissions, a read-only or
 │                                 full disk. exit 7
-└── SchedulerBusy (RuntimeError)  another scheduler runs on this SQLite database (scheduler.py). exit 1
+├── SchedulerBusy (RuntimeError)  another scheduler runs on this SQLite database (scheduler.py). exit 1
+└── FeedError                     the ministry's safety feed could not be fetched or read (alerts/errors.py).
+    │                             exit 8; the poll is recorded with the reason
+    ├── FeedUnavailable (ConnectionError)
+    │                             no answer in time, a refused connection, an HTTP error, too many bytes
+    └── FeedInvalid (ValueError)  malformed XML, an XML bomb or external entity, not the feed
 
 Not an error class: a closed standard output (`outreach issue list | head -1`) ends a command quietly with
 exit 141, as a program stopped by SIGPIPE does; what the command did was committed before it printed.

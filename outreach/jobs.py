@@ -19,11 +19,13 @@ __all__ = [
     "Outcome",
     "RunResult",
     "SendIssue",
+    "current_runtime",
     "edition_issue",
     "edition_job",
     "install_runtime",
     "monthly_report_job",
     "monthly_reports",
+    "recorded",
     "regular_editions",
     "scheduled_send",
     "send_job",
@@ -39,6 +41,7 @@ from datetime import datetime, time, timedelta
 from typing import Any
 
 from outreach import states
+from outreach.alerts.settings import AlertSettings
 from outreach.calendar import JST, MonthlyMorning, format_jst
 from outreach.config import Settings, load_settings
 from outreach.db import Database
@@ -86,6 +89,9 @@ class JobRuntime:
     clock: Clock = utcnow
     in_flight: set[asyncio.Task[Any]] = field(default_factory=set)
     site: Settings | None = None  # sender and relay of the monthly reports; None: read from the environment
+    alerts: AlertSettings | None = (
+        None  # the alert job's settings (outreach.alerts.job); None: the environment
+    )
 
 
 @dataclass(frozen=True)
@@ -145,6 +151,9 @@ async def edition_job(edition: Edition) -> None:
     await edition_issue(_runtime(), edition)
 
 
+current_runtime = _runtime  # for the jobs of other modules (outreach.alerts.job)
+
+
 def _span(delta: timedelta) -> str:
     minutes = int(delta.total_seconds() // 60)
     if minutes < 120:
@@ -201,6 +210,9 @@ async def _recorded(
     _finish_run(runtime, run_id, outcome)
     logger.info("job %s: %s: %s", job_id, outcome.result, outcome.detail)
     return outcome
+
+
+recorded = _recorded  # public, for the jobs of other modules
 
 
 async def scheduled_send(runtime: JobRuntime, issue_number: int, *, scheduled_for: datetime) -> Outcome:

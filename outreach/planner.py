@@ -111,7 +111,7 @@ class PlannedJob:
 
 
 def _planned(job: Any) -> PlannedJob:
-    trigger = str(job.trigger) if isinstance(job.trigger, BusinessMorningTrigger) else "once"
+    trigger = "once" if isinstance(job.trigger, DateTrigger) else str(job.trigger)
     return PlannedJob(id=job.id, name=job.name, next_run=job.next_run_time, trigger=trigger)
 
 

@@ -21,6 +21,8 @@ from apscheduler.schedulers.base import STATE_RUNNING
 from sqlalchemy import select
 from sqlalchemy.exc import OperationalError
 
+from outreach.alerts.job import ensure_alert_poll
+from outreach.alerts.settings import load_alert_settings
 from outreach.calendar import MonthlyMorning, format_jst
 from outreach.db import Database
 from outreach.errors import OutreachError
@@ -211,6 +213,7 @@ class SchedulerService:
             _close_interrupted_runs(self.db, self.runtime)
             ensure_editions(scheduler, self.settings.editions())
             _ensure_monthly_report(scheduler, self.settings.send_at)
+            ensure_alert_poll(scheduler, self.runtime.alerts or load_alert_settings())
             _restore_sends(scheduler, self.db)
             self._log_leading(scheduler)
             self._scheduler = scheduler

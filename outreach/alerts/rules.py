@@ -9,7 +9,7 @@ any of them, e.g. `wide-area=now,embassy-general=record`; `outreach alerts rules
 
 from __future__ import annotations
 
-__all__ = ["CLASSES", "DEFAULT_RULES", "Rules", "classify", "parse_rules"]
+__all__ = ["CLASSES", "DEFAULT_RULES", "Rules", "classify", "levelled", "parse_rules"]
 
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -46,8 +46,22 @@ DEFAULT_RULES: dict[str, AlertAction] = {
     "other": AlertAction.RECORD,
 }
 
-_BY_TYPE = {"C30": "spot", "C50": "wide-area", "R10": "embassy-general", "R20": "embassy-urgent"}
-_LEVELLED = {"T40": "risk", "T41": "infection"}
+# Public readers of the feed disagree on the infection-risk type (T41, T81); one also saw C31 and C51, the
+# spot and wide-area information about an infectious disease. All are known here (outreach.alerts.parse).
+_BY_TYPE = {
+    "C30": "spot",
+    "C31": "spot",
+    "C50": "wide-area",
+    "C51": "wide-area",
+    "R10": "embassy-general",
+    "R20": "embassy-urgent",
+}
+_LEVELLED = {"T40": "risk", "T41": "infection", "T81": "infection"}
+
+
+def levelled(info_type: str) -> str | None:
+    """The kind of levels a type's entries carry: "risk" (T40), "infection" (T41, T81), else None."""
+    return _LEVELLED.get(info_type)
 
 
 def classify(info_type: str, change: str) -> str:

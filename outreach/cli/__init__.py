@@ -8,6 +8,7 @@ import logging
 
 import click
 
+from outreach.cli.alerts import alerts
 from outreach.cli.approval import issue_approve
 from outreach.cli.content import meeting, org
 from outreach.cli.database import db, seed
@@ -50,6 +51,7 @@ cli.add_command(serve)
 cli.add_command(inbound)
 cli.add_command(report)
 cli.add_command(users)
+cli.add_command(alerts)
 
 
 def main() -> None:

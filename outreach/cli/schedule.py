@@ -26,6 +26,7 @@ import click
 from sqlalchemy import select
 
 from outreach import content, issues
+from outreach.alerts.settings import load_alert_settings
 from outreach.calendar import JST, format_jst, holiday_name
 from outreach.cli.approval import acting
 from outreach.cli.common import App, describe_destination, pass_app, reports_errors
@@ -324,7 +325,9 @@ def scheduler_command(app: App, with_worker: bool) -> None:
     db = app.migrated_db()
     settings = load_scheduler_settings()
     send = send_with(app, resident_worker=with_worker)
-    runtime = JobRuntime(db=db, send=send, grace=settings.grace, site=app.settings)
+    runtime = JobRuntime(
+        db=db, send=send, grace=settings.grace, site=app.settings, alerts=load_alert_settings()
+    )
     worker = delivery_loop(app) if with_worker else None
     _log_to_stdout()
     logging.getLogger("outreach.scheduler").info(
