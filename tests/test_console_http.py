@@ -68,6 +68,10 @@ GUARDED: list[tuple[str, str, set[StaffRole] | None]] = [
     ("GET", "/organizations/{slug}/kit", ORGANIZATION_PAGES),
     ("POST", "/organizations/{slug}/kit/{number:int}/forwarded", ORGANIZATION_PAGES),
     ("GET", "/organizations/{slug}/kit/{number:int}/{name}", ORGANIZATION_PAGES),
+    # The safety alerts (tests/test_console_alerts.py).
+    ("GET", "/alerts", {StaffRole.ADMIN, StaffRole.STAFF, StaffRole.APPROVER}),
+    ("POST", "/alerts/poll", {StaffRole.ADMIN, StaffRole.STAFF}),
+    ("GET", "/alerts/{id:int}", {StaffRole.ADMIN, StaffRole.STAFF, StaffRole.APPROVER}),
     ("POST", "/logout", None),
     # The issue pages (tests/test_console_approval.py): an issue, its approval and its send.
     ("GET", "/issues/{number:int}", {StaffRole.ADMIN, StaffRole.STAFF, StaffRole.APPROVER}),

@@ -22,6 +22,7 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
 from outreach.calendar import JST, holiday_name, next_business_morning
+from outreach.console.alerts_rows import AlertEntry, issue_alerts
 from outreach.console.forms import read_send_time
 from outreach.console.guard import Allowed, Guard, Handler, client_ip
 from outreach.console.paths import base_of, language_of
@@ -103,6 +104,10 @@ class IssuePages:
         except NotFound:
             return None
 
+    async def _alerts(self, number: int, language: str) -> list[AlertEntry]:
+        """The safety-alert entries the issue carries: an alert issue's content, a regular issue's digest."""
+        return await self.guard.run(lambda session: issue_alerts(session, number, language))
+
     def _not_found(self, request: Request, allowed: Allowed) -> Response:
         return self.views.refusal(request, "not_found", user=allowed.visit.user, status=404)
 
@@ -127,8 +132,10 @@ class IssuePages:
             return self._not_found(request, allowed)
         user = allowed.visit.user
         done = request.query_params.get("done", "")
+        language = language_of(request.url.path)
         context = {
-            **_shown(detail, language_of(request.url.path)),
+            **_shown(detail, language),
+            "alerts": await self._alerts(detail.number, language),
             "policy": self.settings.approval.value,
             "may_approve": allows(user.role, Permission.APPROVE),
             "may_send": allows(user.role, Permission.SEND),

@@ -20,6 +20,7 @@ from starlette.routing import BaseRoute, Mount, Route
 
 from outreach.config import Settings
 from outreach.console import queries
+from outreach.console.alerts import AlertPages
 from outreach.console.composer import ComposerPages
 from outreach.console.content import ContentPages
 from outreach.console.cookies import SessionCookie
@@ -93,6 +94,7 @@ class Console:
             RosterPages(kit),
             ForwardKitPages(kit),
             ReachPages(kit),
+            AlertPages(kit),
         ]
 
     def routes(self) -> list[BaseRoute]:
@@ -182,6 +184,7 @@ class Console:
                 "subject": row.subject(language),
                 "status": row.status.value,
                 "recipients": row.recipients,
+                "kind": row.kind,
             }
             for row in rows
         ]

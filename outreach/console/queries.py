@@ -27,6 +27,7 @@ class IssueRow:
     subject_en: str
     status: IssueStatus
     recipients: int | None  # rows in the ledger; None before a send has made them
+    kind: str = "magazine"  # IssueKind: "alert" for a safety alert (速報)
 
     def subject(self, language: str) -> str:
         return self.subject_ja if language == "ja" else self.subject_en
@@ -43,13 +44,22 @@ def issue_rows(session: Session) -> list[IssueRow]:
             Issue.subject_en,
             Issue.status,
             recipients.c.count,
+            Issue.kind,
         )
         .join(recipients, recipients.c.issue_id == Issue.id, isouter=True)
         .order_by(Issue.number.desc())
     )
     return [
-        IssueRow(number, issue_date, subject_ja, subject_en, status, None if count is None else int(count))
-        for number, issue_date, subject_ja, subject_en, status, count in rows
+        IssueRow(
+            number,
+            issue_date,
+            subject_ja,
+            subject_en,
+            status,
+            None if count is None else int(count),
+            str(kind),
+        )
+        for number, issue_date, subject_ja, subject_en, status, count, kind in rows
     ]
 
 
@@ -95,6 +105,7 @@ class IssueDetail:
     audience: list[Audience]
     reach: list[OrganizationReach]
     unapproved: Refusal | None  # why the approval rule holds back a send, or None: it may go
+    kind: str = "magazine"  # IssueKind: "alert" for a safety alert, whose items are feed entries
 
     @property
     def unstarted(self) -> bool:
@@ -143,4 +154,5 @@ def issue_detail(session: Session, number: int, policy: ApprovalPolicy) -> Issue
         audience=audience(session, issue) if unstarted else [],
         reach=[] if unstarted else reach_by_organization(session, issue.id),
         unapproved=_unapproved(issue, policy),
+        kind=str(issue.kind),
     )

@@ -27,6 +27,7 @@ _PAGES = (
     (Permission.CONTENT, "/meetings", "content"),
     (Permission.ORGANIZATION, "/organizations", "organization"),
     (Permission.DASHBOARD, "/reach", "reach"),
+    (Permission.DASHBOARD, "/alerts", "alerts"),
     (Permission.AUDIT_LOG, "/audit", "audit-log"),
 )
 
