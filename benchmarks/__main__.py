@@ -92,17 +92,22 @@ def _smtp_source(port: int, *, messages: int, size: int, sessions: int) -> dict[
     return {"sent": messages, "seconds": seconds, "rate": messages / seconds}
 
 
-def _run(count: int, args: argparse.Namespace, sink: Sink, folder: Path) -> dict[str, Any]:
-    environment = {
+def _environment(args: argparse.Namespace, sink: Sink, folder: Path, run: str) -> dict[str, str]:
+    """A run's settings: its own database (SQLite unless --database-url) and folder, the sink as relay."""
+    return {
         **os.environ,
-        "OUTREACH_DATABASE_URL": args.database_url or f"sqlite:///{folder / f'bench-{count}.sqlite3'}",
-        "OUTREACH_VAR_DIR": str(folder / f"var-{count}"),
+        "OUTREACH_DATABASE_URL": args.database_url or f"sqlite:///{folder / f'bench-{run}.sqlite3'}",
+        "OUTREACH_VAR_DIR": str(folder / f"var-{run}"),
         "OUTREACH_SMTP_URL": f"smtp://127.0.0.1:{sink.port}",
         "OUTREACH_SMTP_CONNECTIONS": str(args.connections),
         "OUTREACH_SECRET_KEY": "benchmark-secret-key",
         "OUTREACH_BASE_URL": "https://mailmag.example.jp",
         "OUTREACH_FROM": "mailmag@example.jp",
     }
+
+
+def _run(count: int, args: argparse.Namespace, sink: Sink, folder: Path) -> dict[str, Any]:
+    environment = _environment(args, sink, folder, f"{count}")
     print(f"-- {count:,} subscribers: preparing the database", flush=True)
     prepared = _phase("prepare", count, environment)
     size = _phase("sample_message", 0, environment)["bytes"]
@@ -157,6 +162,25 @@ def _report(runs: list[dict[str, Any]]) -> str:
     return "\n".join(lines)
 
 
+def _alerts(args: argparse.Namespace, sink: Sink, folder: Path) -> dict[str, Any]:
+    """The alert latency run, in a database of its own (SQLite unless --database-url)."""
+    from benchmarks.alerts import alert_latency  # imports outreach: only when this run is asked for
+
+    print(
+        f"-- an alert for {args.alerts:,} subscribers: polling a feed file, OUTREACH_ALERTS=auto", flush=True
+    )
+    return alert_latency(args.alerts, _environment(args, sink, folder, "alerts"), folder)
+
+
+def _alert_line(latency: dict[str, Any]) -> str:
+    sent, matching, others = latency["sent"], latency["matching"], latency["others"]
+    return (
+        f"\n\nAlert latency: {sent:,} of {matching:,} matching subscribers ({others:,} others got nothing) "
+        f"accepted {latency['entry_to_last_accepted_s']:.1f} s after the poll stored the entry; "
+        f"`outreach alerts poll` ran {latency['command_wall_s']:.1f} s in all."
+    )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(prog="python -m benchmarks", description=__doc__)
     parser.add_argument("--subscribers", default="100000", help="comma-separated counts, e.g. 100000,1000000")
@@ -166,6 +190,9 @@ def main() -> None:
     parser.add_argument("--naive-sample", type=int, default=300, help="recipients the naive way sends")
     parser.add_argument("--ceiling-messages", type=int, default=50_000, help="messages smtp-source sends")
     parser.add_argument("--database-url", help="default: a fresh SQLite file per run")
+    parser.add_argument(
+        "--alerts", type=int, default=10_000, help="matching subscribers of the alert latency run (0: none)"
+    )
     args = parser.parse_args()
     counts = [int(part) for part in args.subscribers.split(",")]
     sink = Sink()
@@ -174,9 +201,10 @@ def main() -> None:
         with tempfile.TemporaryDirectory(prefix="outreach-bench-") as folder:
             for count in counts:
                 runs.append(_run(count, args, sink, Path(folder)))
+            latency = _alerts(args, sink, Path(folder)) if args.alerts else None
     finally:
         sink.stop()
-    table = _report(runs)
+    table = _report(runs) + (_alert_line(latency) if latency else "")
     print("\n" + table)
     RESULTS.mkdir(exist_ok=True)
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
