@@ -79,7 +79,7 @@ def test_a_raised_level_reaches_exactly_its_subscribers_in_their_rendition_and_l
     [ja] = smtp_server.handler.to("thai-ja@example.jp")
     message = ja.parsed()
     text, html = flat_text(message), html_of(message)
-    assert str(message["Subject"]) == "【海外安全情報】タイ：タイの危険情報【危険レベル引き上げ】"
+    assert str(message["Subject"]) == "【海外安全情報】タイの危険情報【危険レベル引き上げ】"
     assert _names(seeded_db, "jetro")[0] in text
     for shown in (
         LEVEL_3_JA,
@@ -135,10 +135,10 @@ def test_entries_arriving_together_make_one_mail_each_with_only_their_entries(
         to: str(smtp_server.handler.to(to)[0].parsed()["Subject"]) for to in smtp_server.handler.copies()
     }
     assert subjects == {
-        "thai-ja@example.jp": "【海外安全情報】タイ：タイのスポット情報",
+        "thai-ja@example.jp": "【海外安全情報】タイのスポット情報",
         "thai-en@example.jp": "[Safety alert] Thailand: Risk information: a level raised",
         "asia@example.jp": "【海外安全情報】タイ、フィリピン：タイのスポット情報ほか1件",
-        "philippines@example.jp": "【海外安全情報】フィリピン：フィリピンのスポット情報",
+        "philippines@example.jp": "【海外安全情報】フィリピンのスポット情報",
     }
     thai = flat_text(smtp_server.handler.to("thai-ja@example.jp")[0].parsed())
     assert "タイのスポット情報" in thai
@@ -178,7 +178,7 @@ def test_approve_mode_drafts_the_issue_and_mails_the_approvers_its_link(
     assert f"{settings.base_url}/admin/issues/{ALERT_NUMBERS}" in body
     assert "承認" in str(notice["Subject"])
     assert "Approval needed" in str(notice["Subject"])
-    assert "件名：【海外安全情報】タイ：タイの危険情報" in body
+    assert "件名：【海外安全情報】タイの危険情報" in body
     assert "Subject: [Safety alert] Thailand: Risk information: a level raised" in body
     with seeded_db.session() as session:
         assert get_issue(session, ALERT_NUMBERS).status == IssueStatus.DRAFT

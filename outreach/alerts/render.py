@@ -128,6 +128,8 @@ def subjects(entries: Sequence[SafetyAlert]) -> tuple[str, str]:
         what_ja += f"ほか{more}件"
         what_en += f" and {more} more"
     places_ja, places_en = _joined_places(entries, "ja"), _joined_places(entries, "en")
+    if what_ja.startswith(places_ja):  # the ministry's titles often start with the place: 「タイ：…」
+        places_ja = ""
     return (
         _clipped(f"【海外安全情報】{places_ja}：{what_ja}" if places_ja else f"【海外安全情報】{what_ja}"),
         _clipped(f"[Safety alert] {places_en}: {what_en}" if places_en else f"[Safety alert] {what_en}"),

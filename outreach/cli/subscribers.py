@@ -14,7 +14,7 @@ from typing import TextIO
 
 import click
 
-from outreach.alerts.places import parse_places
+from outreach.alerts.places import format_places, parse_places
 from outreach.cli.common import App, describe_destination, org_slug, pass_app, reports_errors, writable_out
 from outreach.errors import NotFound, RelayUnavailable
 from outreach.models import SubscriberStatus, utcnow
@@ -75,7 +75,7 @@ def subscribers_add(
         if places:
             replace_places(session, added, places, Origin(ConsentSource.STAFF), now=utcnow())
         address = added.email
-    where = f"; {len(places)} countries or regions" if places else ""
+    where = f"; countries and regions: {format_places(places, lang)}" if places else ""
     click.echo(f"added {address} ({lang}, {org_slug or 'network'}{where})")
 
 
