@@ -164,10 +164,16 @@ def test_the_consoles_list_shows_each_subscribers_places_in_the_pages_language(c
         assert answer.status_code == 303
         japanese = client.get(JETRO)
         english = client.get(f"/en{JETRO}")
+        with console.db.session() as session:
+            chose = session.scalars(select(Subscriber.id).where(Subscriber.email == "a@example.jp")).one()
+        one = client.get(f"{JETRO}/subscribers/{chose}")
+        one_en = client.get(f"/en{JETRO}/subscribers/{chose}")
     assert '<td class="places">タイ、中東</td>' in japanese.text
     assert '<td class="places">英国</td>' in japanese.text
     assert '<td class="places">Thailand, Middle East</td>' in english.text
-    assert "事業を行っている国・地域" in japanese.text
+    assert "事業展開先の国・地域" in japanese.text
+    assert "<dt>事業展開先の国・地域</dt><dd>タイ、中東</dd>" in one.text
+    assert "<dt>Countries and regions of business</dt><dd>Thailand, Middle East</dd>" in one_en.text
 
 
 def test_the_consoles_upload_lists_an_unknown_name_with_its_line_and_writes_nothing(console: Console) -> None:

@@ -182,6 +182,7 @@ class SubscriberDetail:
     confirmed_at: datetime | None
     unsubscribed_at: datetime | None
     events: list[ConsentLine]  # oldest first
+    places: list[Place] = field(default_factory=list)  # the countries and regions they do business in
 
 
 def subscriber_detail(session: Session, ref: OrgRef, subscriber_id: int) -> SubscriberDetail | None:
@@ -222,4 +223,5 @@ def subscriber_detail(session: Session, ref: OrgRef, subscriber_id: int) -> Subs
             ConsentLine(event.occurred_at, event.action, event.source, event.detail or "", event.ip or "")
             for event in events
         ],
+        places=places_by_subscriber(session, [found.id]).get(found.id, []),
     )
