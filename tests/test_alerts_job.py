@@ -19,8 +19,8 @@ from outreach.db import Database
 from outreach.jobs import JobRuntime, RunResult
 from outreach.models import JobRun
 from outreach.schedule_settings import SchedulerSettings
-from outreach.scheduler import SchedulerService
 from tests.feed_server import FeedServer
+from tests.scheduler_support import jobs_planned_on_leading, send_nothing
 from tests.test_cli import run
 
 T0 = datetime(2026, 11, 30, 12, 0, tzinfo=UTC)
@@ -121,28 +121,12 @@ def test_the_running_scheduler_plans_the_poll_and_the_listing_shows_it(
     assert run("seed").exit_code == 0
     alerts = AlertSettings(feed="http://127.0.0.1:9/never-polled.xml", poll=timedelta(minutes=7))
 
-    async def nothing(number: int) -> str:
-        return "nothing"
-
-    service = SchedulerService(
-        db,
-        JobRuntime(db=db, send=nothing, grace=timedelta(minutes=10), alerts=alerts),
-        settings=SchedulerSettings(poll=0.05),
-    )
-    seen: dict[str, datetime | None] = {}
-
-    async def serve() -> None:
-        stop = asyncio.Event()
-        task = asyncio.create_task(service.run(stop))
-        try:
-            await asyncio.wait_for(service.leading.wait(), timeout=15)
-            seen.update({job.id: job.next_run for job in service.planned()})
-        finally:
-            stop.set()
-            await asyncio.wait_for(task, timeout=15)
-
     started = datetime.now(UTC)
-    asyncio.run(serve())
+    seen = jobs_planned_on_leading(
+        db,
+        JobRuntime(db=db, send=send_nothing, grace=timedelta(minutes=10), alerts=alerts),
+        SchedulerSettings(poll=0.05),
+    )
     listing = run("schedule", "list")
 
     next_run = seen[ALERT_POLL_JOB]

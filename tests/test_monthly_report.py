@@ -22,8 +22,8 @@ from outreach.members.models import MonthlyReport, OrganizationProfile
 from outreach.members.monthly import Month, MonthlyReports
 from outreach.models import JobRun, Organization
 from outreach.schedule_settings import SchedulerSettings
-from outreach.scheduler import SchedulerService
 from outreach.staff.models import AuditEvent
+from tests.scheduler_support import jobs_planned_on_leading, send_nothing
 from tests.smtp_server import SmtpServer
 from tests.test_cli import run
 from tests.test_console_reach import PEOPLE, STARTS, expected, play
@@ -187,25 +187,9 @@ def test_the_scheduler_registers_the_job_on_the_first_business_day_at_the_mornin
 ) -> None:
     settings = SchedulerSettings(poll=0.05, send_at=time(9, 30))
 
-    async def nothing(number: int) -> str:
-        return "nothing"
-
-    service = SchedulerService(
-        db, JobRuntime(db=db, send=nothing, grace=timedelta(minutes=120)), settings=settings
+    seen = jobs_planned_on_leading(
+        db, JobRuntime(db=db, send=send_nothing, grace=timedelta(minutes=120)), settings
     )
-    seen: dict[str, datetime | None] = {}
-
-    async def serve() -> None:
-        stop = asyncio.Event()
-        task = asyncio.create_task(service.run(stop))
-        try:
-            await asyncio.wait_for(service.leading.wait(), timeout=15)
-            seen.update({job.id: job.next_run for job in service.planned()})
-        finally:
-            stop.set()
-            await asyncio.wait_for(task, timeout=15)
-
-    asyncio.run(serve())
     next_run = seen[MONTHLY_REPORT_JOB]
     assert next_run is not None
     local = next_run.astimezone(JST)
