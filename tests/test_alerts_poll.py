@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
+from outreach.alerts.dispatch import NOBODY
 from outreach.alerts.errors import FeedError, FeedInvalid, FeedUnavailable
 from outreach.alerts.models import AlertPlace, AlertPoll, AlertState, SafetyAlert
 from outreach.alerts.poll import PollReport, poll
@@ -191,15 +192,16 @@ def test_each_entry_gets_its_change_rule_action_and_state(seeded_db: Database, s
     for state in (1, 2, 3):
         _poll(seeded_db, settings, _alerts(str(FIXTURES / f"newarrival_{state}.xml")))
 
+    # Nobody subscribes here: what the rules send now, the dispatch after each poll records instead.
     decided = {key: (a.change, a.rule, a.action, a.state) for key, a in _alerts_by_key(seeded_db).items()}
     assert decided == {
         "2026T050": ("same", "risk-same", "digest", "waiting"),  # no history: its title says 継続
-        "2026C101": ("", "spot", "now", "waiting"),
+        "2026C101": ("", "spot", "now", "recorded"),
         "170001": ("", "embassy-general", "digest", "waiting"),
         "160900": ("", "embassy-general", "digest", "recorded"),  # ten days old
         "2026C102": ("", "wide-area", "digest", "waiting"),
-        "170002": ("", "embassy-urgent", "now", "waiting"),
-        "2026T051": ("raised", "risk-raised", "now", "waiting"),  # level 4 flagged; T050's highest was 3
+        "170002": ("", "embassy-urgent", "now", "recorded"),
+        "2026T051": ("raised", "risk-raised", "now", "recorded"),  # level 4 flagged; T050's highest was 3
         "2026T052": ("lowered", "infection-lowered", "digest", "waiting"),  # T81, its title says 引き下げ
     }
     assert (
@@ -312,4 +314,5 @@ def test_the_rules_setting_changes_the_action(seeded_db: Database, settings: Set
     alerts = _alerts_by_key(seeded_db)
     assert (alerts["2026C101"].action, alerts["2026C101"].state) == ("record", "recorded")
     assert alerts["2026C101"].note == "the rules: spot=record"
-    assert (alerts["2026C102"].action, alerts["2026C102"].state) == ("now", "waiting")
+    assert (alerts["2026C102"].action, alerts["2026C102"].state) == ("now", "recorded")
+    assert alerts["2026C102"].note == NOBODY  # nobody subscribes here
