@@ -12,15 +12,17 @@ from __future__ import annotations
 
 __all__ = ["AlertPages", "RuleRow", "rule_rows"]
 
+import asyncio
 from dataclasses import dataclass
 from typing import Any
 
+import anyio
 from sqlalchemy.orm import Session
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
 from outreach.alerts.errors import FeedError
-from outreach.alerts.poll import poll
+from outreach.alerts.poll import PollReport, poll
 from outreach.alerts.rules import CLASSES, DEFAULT_RULES, Rules
 from outreach.alerts.settings import AlertSettings, load_alert_settings
 from outreach.console.alerts_rows import (
@@ -132,8 +134,12 @@ class AlertPages:
         """Read the feed now, as the scheduler's job does; back to the list, whose polls show the result (a
         feed that failed is recorded there too, and the list says so)."""
         actor, ip, now = staff_actor(allowed.visit.user.email), client_ip(request), self.kit.clock()
+
+        def read_feed() -> PollReport:  # in a thread: the poll's database work would block the server
+            return asyncio.run(poll(self.kit.guard.db, self.kit.site, self.alerts, now=now, actor=actor))
+
         try:
-            report = await poll(self.kit.guard.db, self.kit.site, self.alerts, now=now, actor=actor)
+            report = await anyio.to_thread.run_sync(read_feed)
         except FeedError as error:
             detail, done = f"failed: {error.message}", "failed"
         else:
