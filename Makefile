@@ -11,7 +11,8 @@ help:
 	@echo "make test   set up .venv and run the whole test suite (PostgreSQL too when 127.0.0.1:5432 answers)"
 	@echo "make fuzz   the fuzz suite alone, FUZZ_EXAMPLES cases per target (10000; hours on a small machine)"
 	@echo "make lint   ruff and mypy"
-	@echo "make bench  throughput and memory against a local SMTP sink (BENCH_ARGS='--subscribers 100000,1000000')"
+	@echo "make bench  send, import and enqueue rates, CPU and memory against a local SMTP sink, beside smtp-source,"
+	@echo "            on SQLite and PostgreSQL (BENCH_ARGS='--subscribers 100000,1000000'; --help for the rest)"
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -37,6 +38,7 @@ lint: $(STAMP)
 	$(BIN)/mypy
 
 # smtp-sink and smtp-source come with Debian's postfix package; the postfix daemon itself is never started.
+# PostgreSQL: the server at 127.0.0.1:5432 when it answers (`--postgres-url`), else the report says it was left out.
 bench: $(STAMP)
 	@command -v smtp-sink >/dev/null || test -x /usr/sbin/smtp-sink || $(MAKE) --no-print-directory smtp-tools
 	$(BIN)/python -m benchmarks $(BENCH_ARGS)

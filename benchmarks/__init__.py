@@ -1,1 +1,1 @@
-"""`make bench`: the delivery engine against smtp-sink, beside the naive way and smtp-source."""
+"""`make bench`: outreach against smtp-sink beside smtp-source and the naive way, on SQLite and PostgreSQL."""

@@ -15,6 +15,7 @@ from typing import Any
 import aiosmtplib
 from sqlalchemy import func, insert, select
 
+from benchmarks.measure import Measured
 from outreach.composer import salutation, senders
 from outreach.config import load_settings
 from outreach.content import MeetingKey, find_meeting
@@ -24,25 +25,32 @@ from outreach.message import MessageFactory, Personal
 from outreach.models import Delivery, Organization, Subscriber, SubscriberStatus, utcnow
 from outreach.render import Renderer
 from outreach.seed import seed_network
-from outreach.staff.settings import ApprovalPolicy
-from outreach.usecases.approval import Acting
-from outreach.usecases.sends import make_worker, start_send
+from outreach.usecases.sends import make_worker
 from subscribers.links import SignedLinks
 
 ISSUE_DATE = date(2026, 7, 15)  # in the summer safety month: every promotion is in the issue
+ISSUE_NUMBER = 1  # the only issue of a benchmark database
 
 
-def _peak_rss_mb() -> float:
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+def _measured(started: float, cpu: float) -> Measured:
+    """Wall and CPU seconds since `started` and `cpu`, and this process's peak RSS."""
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    return Measured(time.perf_counter() - started, time.process_time() - cpu, peak)
 
 
-def prepare(count: int) -> dict[str, Any]:
-    """A migrated database: the network, `count` subscribers over 31 renditions x 2 languages, an issue."""
-    settings = load_settings()
-    db = Database(settings.database_url.reveal())
+def base(_: int) -> dict[str, Any]:
+    """A migrated database with the network seeded: what every database of a run starts from."""
+    db = Database(load_settings().database_url.reveal())
     db.upgrade()
     with db.session() as session:
         seed_network(session)
+    return {}
+
+
+def fill(count: int) -> dict[str, Any]:
+    """`count` subscribers over 31 renditions x 2 languages, and the issue composed (a draft, not started)."""
+    db = Database(load_settings().database_url.reveal())
+    with db.session() as session:
         org_ids = [None, *session.scalars(select(Organization.id).where(Organization.slug != "network"))]
     started = time.perf_counter()
     now = utcnow()
@@ -69,22 +77,35 @@ def prepare(count: int) -> dict[str, Any]:
         issue = compose_issue(
             session, meetings=[find_meeting(session, MeetingKey("plenary", 8))], issue_date=ISSUE_DATE
         )
-        start_send(session, issue, now=utcnow(), by=Acting("bench", ApprovalPolicy.NONE))
-        queued = session.scalar(select(func.count()).select_from(Delivery))
-    return {"subscribers": count, "queued": queued, "seconds": time.perf_counter() - started}
+        number = issue.number
+    return {"subscribers": count, "issue": number, "seconds": time.perf_counter() - started}
+
+
+def tally(_: int) -> dict[str, Any]:
+    """The benchmark issue's ledger rows by state: what a send really did."""
+    db = Database(load_settings().database_url.reveal())
+    with db.session() as session:
+        issue = get_issue(session, ISSUE_NUMBER)
+        rows = session.execute(
+            select(Delivery.status, func.count())
+            .where(Delivery.issue_id == issue.id)
+            .group_by(Delivery.status)
+        ).all()
+    return {str(status): count for status, count in rows}
 
 
 def engine(count: int) -> dict[str, Any]:
-    """The real thing: one worker process, its connection pool, rendering once per rendition."""
+    """The worker alone, in this process, on a send already started: its pool, rendering once per rendition.
+
+    CPU and wall time count the delivery only, not the start-up (imports, settings, the engine)."""
     settings = load_settings()
     db = Database(settings.database_url.reveal())
     worker = make_worker(db, settings, links=SignedLinks(settings))
-    started = time.perf_counter()
+    started, cpu = time.perf_counter(), time.process_time()
     report = asyncio.run(worker.run(until_idle=True))
-    seconds = time.perf_counter() - started
+    measured = _measured(started, cpu)
     worker.close()
-    sent = report.outcomes.get("sent", 0)
-    return {"sent": sent, "seconds": seconds, "rate": sent / seconds, "peak_rss_mb": _peak_rss_mb()}
+    return measured.figures(report.outcomes.get("sent", 0), "msg")
 
 
 def sample_message(_: int) -> dict[str, Any]:
@@ -92,7 +113,7 @@ def sample_message(_: int) -> dict[str, Any]:
     settings = load_settings()
     db = Database(settings.database_url.reveal())
     with db.session() as session:
-        issue = get_issue(session, 1)
+        issue = get_issue(session, ISSUE_NUMBER)
         organization = session.scalars(select(Organization).where(Organization.slug == "jetro")).one()
         rendition = Renderer(sender=senders(settings)).render(issue, organization, "ja")
     factory = MessageFactory(
@@ -121,7 +142,7 @@ def naive(count: int) -> dict[str, Any]:
     db = Database(settings.database_url.reveal())
     links = SignedLinks(settings)
     with db.session() as session:
-        issue = get_issue(session, 1)
+        issue = get_issue(session, ISSUE_NUMBER)
         organizations = {org.id: org for org in session.scalars(select(Organization))}
         network = next(org for org in organizations.values() if org.slug == "network")
         recipients = session.execute(
@@ -163,13 +184,19 @@ def naive(count: int) -> dict[str, Any]:
         await smtp.quit()
         return len(recipients)
 
-    started = time.perf_counter()
+    started, cpu = time.perf_counter(), time.process_time()
     sent = asyncio.run(send_all())
-    seconds = time.perf_counter() - started
-    return {"sent": sent, "seconds": seconds, "rate": sent / seconds, "peak_rss_mb": _peak_rss_mb()}
+    return _measured(started, cpu).figures(sent, "msg")
 
 
-PHASES = {"prepare": prepare, "engine": engine, "naive": naive, "sample_message": sample_message}
+PHASES = {
+    "base": base,
+    "fill": fill,
+    "engine": engine,
+    "naive": naive,
+    "sample_message": sample_message,
+    "tally": tally,
+}
 
 if __name__ == "__main__":
     phase, count = sys.argv[1], int(sys.argv[2])
