@@ -6,21 +6,23 @@ transaction, so the places and the record of who changed them commit or roll bac
 
 from __future__ import annotations
 
-__all__ = ["places_by_subscriber", "places_from_roster", "places_of", "replace_places"]
+__all__ = ["give_places", "places_by_subscriber", "places_from_roster", "places_of", "replace_places"]
 
 from collections.abc import Collection, Iterable
 from datetime import datetime
+from functools import cache
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, insert, select
 from sqlalchemy.orm import Session
 
 from outreach.alerts import places as table
 from outreach.alerts.models import SubscriberPlace
 from outreach.alerts.places import Place
 from outreach.models import Subscriber, SubscriberStatus
-from subscribers.consent import Origin, record
+from subscribers.consent import Origin, record, record_many
 
 _ACTION = "places_changed"
+_PLACES = SubscriberPlace.metadata.tables[SubscriberPlace.__tablename__]
 
 
 def places_of(session: Session, subscriber_id: int) -> list[Place]:
@@ -90,6 +92,28 @@ def places_from_roster(
     return given
 
 
+def give_places(
+    session: Session, given: Iterable[tuple[int, str, Collection[Place]]], origin: Origin, *, now: datetime
+) -> int:
+    """Give places to subscribers (id, address, places) who have none yet, in two statements: their rows and
+    a `places_changed` event each, as replace_places records it. The caller knows they have none (a roster's
+    new subscribers, and those of its known ones who chose none). Returns how many got places."""
+    rows: list[dict[str, object]] = []
+    events = []
+    for subscriber_id, email, places in given:
+        wanted = _covering(places)
+        if not wanted:
+            continue
+        rows.extend(
+            {"subscriber_id": subscriber_id, "area_code": p.area_code, "country_code": p.country_code}
+            for p in wanted
+        )
+        events.append((subscriber_id, email, _ACTION, _describe(wanted)))
+    if rows:
+        session.execute(insert(_PLACES), rows)  # Core: no ORM work per row
+    return record_many(session, events, origin, now=now)
+
+
 def _covering(places: Iterable[Place]) -> list[Place]:
     chosen = list(dict.fromkeys(places))
     regions = {p.area_code for p in chosen if p.is_region}
@@ -98,9 +122,15 @@ def _covering(places: Iterable[Place]) -> list[Place]:
 
 def _ordered(places: list[Place]) -> list[Place]:
     """In the table's order; places the table no longer knows (a code withdrawn) last, by code."""
-    rank = {(p.area_code, p.country_code): index for index, p in enumerate(table.all_places())}
+    rank = _rank()
     last = len(rank)
     return sorted(places, key=lambda p: (rank.get((p.area_code, p.country_code), last), p.token))
+
+
+@cache
+def _rank() -> dict[tuple[str, str], int]:
+    """Each place's position in the ministry's table (fixed for the life of the process)."""
+    return {(p.area_code, p.country_code): index for index, p in enumerate(table.all_places())}
 
 
 def _place(area_code: str, country_code: str) -> Place:

@@ -5,8 +5,10 @@ from __future__ import annotations
 
 __all__ = [
     "COLUMN_NAMES",
+    "MAX_ROWS",
     "MAX_TEXT_LENGTH",
     "ImportConsent",
+    "RosterReader",
     "RosterRow",
     "clean_text",
     "guard_formula",
@@ -21,12 +23,15 @@ import re
 import unicodedata
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from typing import BinaryIO, TextIO
+
+from email_validator import SPECIAL_USE_DOMAIN_NAMES
 
 from outreach.alerts.places import Place, UnknownPlaces, parse_places
 from outreach.errors import RosterError, RosterProblem
 from outreach.issues import CHARSETS
-from subscribers.addresses import InvalidAddress, normalize_address
-from subscribers.roster_encoding import decode_roster
+from subscribers.addresses import MAX_ADDRESS_LENGTH, InvalidAddress, normalize_address
+from subscribers.roster_encoding import open_roster
 
 # Header names accepted for each field, compared after NFKC, stripping and casefolding.
 COLUMN_NAMES: dict[str, tuple[str, ...]] = {
@@ -44,6 +49,19 @@ MAX_TEXT_LENGTH = 200
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 _WHITESPACE_RUN = re.compile(r"\s+")
+
+# Printable ASCII, CJK symbols and punctuation, kana, the common kanji and the full- and half-width forms:
+# no control, separator or format character among them, so clean_text only trims and shrinks whitespace.
+_ORDINARY_TEXT = re.compile("[\x20-\x7e\u3000-\u30ff\u4e00-\u9fff\uff01-\uffef]*")
+
+# An address email-validator takes as it is (checked by tests/test_roster_bulk.py): a dot-atom of common
+# characters, a host name of plain labels (no "--", so no Punycode) and a top-level domain of letters.
+_PLAIN_ADDRESS = re.compile(
+    r"[A-Za-z0-9_%+-]{1,64}(?:\.[A-Za-z0-9_%+-]+)*"
+    r"@(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+([A-Za-z]{2,63})"
+)
+_MAX_LOCAL_PART = 64
+MAX_ROWS = 1_000_000
 
 
 class ImportConsent(enum.StrEnum):
@@ -84,11 +102,11 @@ class _UnreadableCsv(Exception):
 @dataclass
 class _RowChecker:
     columns: _Columns
-    rows: list[RosterRow] = field(default_factory=list)
     problems: list[RosterProblem] = field(default_factory=list)
     first_line_of: dict[str, int] = field(default_factory=dict)
 
-    def add(self, line: int, cells: list[str]) -> None:
+    def check(self, line: int, cells: list[str]) -> RosterRow | None:
+        """The row, or None with its problems noted."""
         # unguarded first: an exported roster, read back, must give the same addresses and names
         email = self._email(line, unguard_formula(_cell(cells, self.columns.email)))
         company = self._text(line, unguard_formula(_cell(cells, self.columns.company)), what="company")
@@ -96,12 +114,13 @@ class _RowChecker:
         charset = self._charset(line, _cell(cells, self.columns.charset))
         places = self._places(line, unguard_formula(_cell(cells, self.columns.countries)))
         if email is None or company is None or name is None or charset is None or places is None:
-            return
-        row = RosterRow(line, email, company, name, charset=charset or None, places=places)
-        self.rows.append(row)
+            return None
+        return RosterRow(line, email, company, name, charset=charset or None, places=places)
 
     def _places(self, line: int, raw: str) -> tuple[Place, ...] | None:
         """Names (Japanese or English) or codes of countries and regions; None, noted, for unknown ones."""
+        if not raw:
+            return ()
         try:
             return tuple(parse_places(raw))
         except UnknownPlaces as error:
@@ -114,7 +133,7 @@ class _RowChecker:
             self.problems.append(RosterProblem(line, "the email address is empty"))
             return None
         try:
-            email = normalize_address(raw)
+            email = _plain_address(raw) or normalize_address(raw)
         except InvalidAddress as error:
             self.problems.append(RosterProblem(line, str(error)))
             return None
@@ -142,38 +161,69 @@ class _RowChecker:
         return charset
 
 
-def parse_roster(data: bytes, *, max_rows: int = 100_000) -> list[RosterRow]:
+def parse_roster(data: bytes, *, max_rows: int = MAX_ROWS) -> list[RosterRow]:
     """Return the rows of a roster CSV, or raise one RosterError listing every problem in the file."""
-    records = _records(decode_roster(data))
-    try:
-        header_line, header = next(records)
-    except StopIteration:
-        raise RosterError([RosterProblem(1, "the file is empty; a header row is required")]) from None
-    except _UnreadableCsv as error:
-        raise RosterError([error.problem]) from error
-    checker = _RowChecker(columns=_find_columns(header, line=header_line))
-    _check_rows(records, checker, max_rows=max_rows)
-    if checker.problems:
-        raise RosterError(checker.problems)
-    return checker.rows
+    reader = RosterReader(io.BytesIO(data), max_rows=max_rows)
+    rows = [row for batch in reader.batches() for row in batch]
+    reader.raise_problems()
+    return rows
 
 
-def _check_rows(records: Iterator[tuple[int, list[str]]], checker: _RowChecker, *, max_rows: int) -> None:
-    try:
-        for count, (line, cells) in enumerate(records, start=1):
-            if count > max_rows:
-                message = f"the file has more than {max_rows} rows; split it into smaller files"
-                checker.problems.append(RosterProblem(line, message))
-                return
-            checker.add(line, cells)
-    except _UnreadableCsv as error:
-        checker.problems.append(error.problem)
+class RosterReader:
+    """A roster file read as a stream, in batches of checked rows: an import writes each batch as it comes
+    and, since a problem anywhere refuses the whole file, rolls back when `problems` is not empty at the end.
+
+    The header, the encoding and an empty file are checked at once (RosterError); a row's problems are
+    collected with their lines, and its batch goes on without it.
+    """
+
+    def __init__(self, source: BinaryIO, *, max_rows: int = MAX_ROWS) -> None:
+        self._records = _records(open_roster(source))
+        try:
+            header_line, header = next(self._records)
+        except StopIteration:
+            raise RosterError([RosterProblem(1, "the file is empty; a header row is required")]) from None
+        except _UnreadableCsv as error:
+            raise RosterError([error.problem]) from error
+        self._checker = _RowChecker(columns=_find_columns(header, line=header_line))
+        self._max_rows = max_rows
+        self.rows = 0  # the rows read so far, good or not
+
+    @property
+    def problems(self) -> list[RosterProblem]:
+        return self._checker.problems
+
+    def batches(self, size: int = 1000) -> Iterator[list[RosterRow]]:
+        """The good rows, `size` at a time, in the file's order."""
+        checker, batch = self._checker, []
+        try:
+            for line, cells in self._records:
+                self.rows += 1
+                if self.rows > self._max_rows:
+                    message = f"the file has more than {self._max_rows} rows; split it into smaller files"
+                    checker.problems.append(RosterProblem(line, message))
+                    break
+                row = checker.check(line, cells)
+                if row is not None:
+                    batch.append(row)
+                    if len(batch) >= size:
+                        yield batch
+                        batch = []
+        except _UnreadableCsv as error:
+            checker.problems.append(error.problem)
+        if batch:
+            yield batch
+
+    def raise_problems(self) -> None:
+        """RosterError with every problem found, if there is one."""
+        if self.problems:
+            raise RosterError(self.problems)
 
 
-def _records(text: str) -> Iterator[tuple[int, list[str]]]:
+def _records(text: TextIO) -> Iterator[tuple[int, list[str]]]:
     """Yield the first physical line and the cells of each record that is not blank."""
     # strict: an unclosed quote would otherwise swallow every later row into one field, silently.
-    reader = csv.reader(io.StringIO(text, newline=""), strict=True)
+    reader = csv.reader(text, strict=True)
     last_line = 0
     while True:
         try:
@@ -244,8 +294,25 @@ def clean_text(raw: str) -> str:
     can only hide or reorder what a reader sees. Keeping the first whitespace character rather than always a
     space leaves the full-width space of `山田　太郎` alone.
     """
-    text = "".join(_neutral(char) for char in raw).strip()
-    return _WHITESPACE_RUN.sub(lambda run: run.group()[0], text)
+    # Most names and companies hold none of the characters that change: only trimmed and shrunk.
+    ordinary = _ORDINARY_TEXT.fullmatch(raw) is not None
+    text = (raw if ordinary else "".join(_neutral(char) for char in raw)).strip()
+    return _WHITESPACE_RUN.sub(_first_character, text)
+
+
+def _first_character(run: re.Match[str]) -> str:
+    return run.group()[0]
+
+
+def _plain_address(raw: str) -> str | None:
+    """The normalised address for the common case, without email-validator's full (slower) walk; None for
+    anything else, which normalize_address then checks and explains."""
+    match = _PLAIN_ADDRESS.fullmatch(raw)
+    if match is None or len(raw) > MAX_ADDRESS_LENGTH or "--" in raw[raw.index("@") :]:
+        return None
+    if raw.index("@") > _MAX_LOCAL_PART or match.group(1).lower() in SPECIAL_USE_DOMAIN_NAMES:
+        return None
+    return raw.lower()
 
 
 def _neutral(char: str) -> str:

@@ -1,13 +1,20 @@
 """A roster file's text: Excel saves CSV as UTF-8 (with or without a BOM) or as CP932 (Shift_JIS); this tells
-which, line by line, and names each line that is in neither or in the other one."""
+which, line by line, and names each line that is in neither or in the other one.
+
+A UTF-8 file, the common case, is read as a stream (checked once, then decoded while it is parsed), so a
+million-row roster is never held whole as text; CP932 needs every line before it can tell, and is read whole.
+"""
 
 from __future__ import annotations
 
-__all__ = ["decode_roster"]
+__all__ = ["decode_roster", "open_roster"]
 
+import codecs
+import io
 import unicodedata
 from collections import Counter
 from dataclasses import dataclass
+from typing import BinaryIO, TextIO
 
 from outreach.errors import RosterError, RosterProblem
 
@@ -28,6 +35,33 @@ def _try_decode(data: bytes, encoding: str) -> str | None:
         return data.decode(encoding)
     except UnicodeDecodeError:
         return None
+
+
+_CHUNK = 1 << 20
+
+
+def open_roster(source: BinaryIO) -> TextIO:
+    """The text of a seekable binary roster file, for csv.reader: decoded as it is read when the file is UTF-8
+    (with or without a BOM); else as `decode_roster` reads it, whole."""
+    if _is_utf8(source):
+        source.seek(0)
+        return io.TextIOWrapper(source, encoding="utf-8-sig", newline="")
+    source.seek(0)
+    return io.StringIO(decode_roster(source.read()), newline="")
+
+
+def _is_utf8(source: BinaryIO) -> bool:
+    """Whether the whole file is UTF-8 text without a NUL byte, read in chunks and kept nowhere."""
+    decoder = codecs.getincrementaldecoder("utf-8")()
+    try:
+        while chunk := source.read(_CHUNK):
+            if b"\x00" in chunk:
+                return False
+            decoder.decode(chunk)
+        decoder.decode(b"", final=True)
+    except UnicodeDecodeError:
+        return False
+    return True
 
 
 def decode_roster(data: bytes) -> str:

@@ -107,16 +107,17 @@ def subscribers_import(app: App, path: Path, org_slug: str, lang: str, consent: 
         app.guard_real_mail()  # confirmation mails carry signed links
     subscriptions = _subscriptions(app)
     try:
-        report = asyncio.run(
-            rosters.import_roster(
-                subscriptions,
-                path.read_bytes(),
-                organization=org_slug,
-                language=lang,
-                consent=ImportConsent(consent),
-                dry_run=dry_run,
+        with path.open("rb") as roster:  # read as a stream: a million rows are never held whole
+            report = asyncio.run(
+                rosters.import_roster(
+                    subscriptions,
+                    roster,
+                    organization=org_slug,
+                    language=lang,
+                    consent=ImportConsent(consent),
+                    dry_run=dry_run,
+                )
             )
-        )
     except RelayUnavailable as error:
         raise RelayUnavailable(
             f"{error}; the new addresses are pending: run the same import again to mail their links"

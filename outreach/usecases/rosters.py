@@ -4,9 +4,9 @@ and unsubscribe one of its subscribers at the organization's request.
 A roster's rows go to the organization it is imported for, and to no other: the file has no organization
 column (an unknown column is ignored), and an address already registered with another organization (or with
 the network) is left exactly as it is, counted as skipped. Addresses already on the roster follow the
-lifecycle's rules (subscribers.lifecycle.import_roster): an unsubscribed or bounced address is never made
-active again by an import. A `countries` column gives the countries and regions of its rows to those who have
-chosen none yet (subscribers.places.places_from_roster): a subscriber's own choice stays theirs.
+lifecycle's rules (subscribers.roster_writer): an unsubscribed or bounced address is never made active again
+by an import. A `countries` column gives the countries and regions of its rows to those who have chosen none
+yet (subscribers.places.give_places): a subscriber's own choice stays theirs.
 """
 
 from __future__ import annotations
@@ -26,20 +26,23 @@ import io
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import BinaryIO
 
 from sqlalchemy import ColumnElement, or_, select
 from sqlalchemy.orm import Session
 
 from outreach.errors import InvalidInput, NotFound, RelayUnavailable
-from outreach.models import Organization, Subscriber, SubscriberStatus, utcnow
+from outreach.models import Subscriber, SubscriberStatus, utcnow
 from outreach.network import NETWORK_SLUG
 from outreach.staff import audit
 from subscribers import lifecycle
 from subscribers.consent import ConsentSource, Origin
 from subscribers.directory import find_organization, organization_or_none
 from subscribers.export import export_roster
-from subscribers.places import places_by_subscriber
-from subscribers.roster import ImportConsent, RosterRow, parse_roster
+from subscribers.lifecycle import Details
+from subscribers.notices import Notice, NoticeKind
+from subscribers.roster import ImportConsent, RosterReader
+from subscribers.roster_writer import RosterWriter, Tally, confirmation_details
 from subscribers.subscriptions import Subscriptions
 
 # The consent record's note for an opt-out staff enter for an organization. There is no channel of its own
@@ -85,61 +88,14 @@ def owned_by(organization_id: int, *, network: bool) -> ColumnElement[bool]:
     return Subscriber.organization_id == organization_id
 
 
-def _owner_id(organization: Organization | None) -> int | None:
-    """The organization_id a subscriber of `organization` has (None for the network's own)."""
-    return organization.id if organization is not None and organization.slug != NETWORK_SLUG else None
+RosterSource = bytes | BinaryIO  # the file as uploaded, or opened by the CLI (read as a stream)
 
-
-@dataclass(frozen=True)
-class _Sorted:
-    """The rows the import is given (this roster's and new ones) and what each known address will see."""
-
-    kept: list[RosterRow]
-    updated: int
-    unchanged: int
-    skipped: int
-
-
-def _sort_rows(
-    session: Session, rows: Sequence[RosterRow], organization: Organization | None, consent: ImportConsent
-) -> _Sorted:
-    """What the import will do to each row, read before it runs; another organization's rows are dropped."""
-    owner = _owner_id(organization)
-    network = session.scalar(select(Organization.id).where(Organization.slug == NETWORK_SLUG))
-    known = {
-        subscriber.email: subscriber
-        for subscriber in session.scalars(
-            select(Subscriber).where(Subscriber.email.in_([row.email for row in rows]))
-        )
-    }
-    having_places = places_by_subscriber(session, [subscriber.id for subscriber in known.values()])
-    kept: list[RosterRow] = []
-    updated = unchanged = skipped = 0
-    for row in rows:
-        found = known.get(row.email)
-        theirs = found.organization_id if found is not None else None
-        if found is not None and theirs != owner and not (owner is None and theirs == network):
-            skipped += 1  # another organization's subscriber: not this roster's to change
-            continue
-        kept.append(row)
-        if found is None:
-            continue
-        if found.status in (SubscriberStatus.UNSUBSCRIBED, SubscriberStatus.BOUNCED):
-            skipped += 1
-        elif (
-            (found.status == SubscriberStatus.PENDING and consent == ImportConsent.VOUCHED)
-            or (row.charset is not None and row.charset != found.charset)
-            or (row.places and found.id not in having_places)
-        ):
-            updated += 1
-        else:
-            unchanged += 1
-    return _Sorted(kept, updated, unchanged, skipped)
+_CONFIRM_BATCH = 1000  # confirmation links mailed per call of the relay
 
 
 async def import_roster(
     subscriptions: Subscriptions,
-    data: bytes,
+    data: RosterSource,
     *,
     organization: str | None,
     language: str,
@@ -151,42 +107,87 @@ async def import_roster(
     network's own), in one transaction, all rows or none; with `confirm`, then mail the new and still pending
     addresses their confirmation links.
 
-    RosterError (every problem, with its line) when the file is refused; NotFound for an unknown organization;
-    RelayUnavailable when the links could not be mailed (the rows are in, pending: the same import again
-    mails them). A real import is audited as `roster.import` when `audited` says by whom.
+    The file is read and written a batch at a time (subscribers.roster_writer): a problem anywhere, found
+    however late, rolls the whole transaction back. RosterError (every problem, with its line) when the file
+    is refused; NotFound for an unknown organization; RelayUnavailable when the links could not be mailed (the
+    rows are in, pending: the same import again mails them). A real import is audited as `roster.import` when
+    `audited` says by whom.
     """
-    rows = parse_roster(data)
+    source = io.BytesIO(data) if isinstance(data, bytes) else data
+    now = utcnow()
 
-    def sort(session: Session) -> _Sorted:
-        return _sort_rows(session, rows, organization_or_none(session, organization), consent)
-
-    sorted_rows = await asyncio.to_thread(_read, subscriptions, sort)
-    try:
-        report = await subscriptions.import_roster(
-            sorted_rows.kept, organization=organization, language=language, consent=consent, dry_run=dry_run
+    def work(session: Session) -> Tally:
+        reader = RosterReader(source)
+        writer = RosterWriter(
+            session,
+            organization=organization_or_none(session, organization),
+            language=language,
+            consent=consent,
+            now=now,
+            write=not dry_run,
         )
+        for batch in reader.batches():
+            writer.write = writer.write and not reader.problems  # refused anyway: only read on
+            writer.add(batch)
+        reader.raise_problems()
+        writer.tally.rows = reader.rows
+        return writer.tally
+
+    tally = await asyncio.to_thread(_in_transaction, subscriptions, work, dry_run)
+    result = RosterImport(
+        rows=tally.rows,
+        added=tally.added,
+        updated=tally.updated,
+        unchanged=tally.unchanged,
+        skipped=tally.skipped,
+        activated=tally.activated,
+        to_confirm=len(tally.to_confirm),
+        dry_run=dry_run,
+    )
+    if dry_run:
+        return result
+    try:
+        await _mail_confirmations(subscriptions, tally.to_confirm)
     except RelayUnavailable:
         if audited is not None:  # the rows were written before the mails failed
             await asyncio.to_thread(_audit_import, subscriptions, organization, audited, "links not mailed")
         raise
-    result = RosterImport(
-        rows=len(rows),
-        added=report.added,
-        updated=sorted_rows.updated,
-        unchanged=sorted_rows.unchanged,
-        skipped=sorted_rows.skipped,
-        activated=report.activated,
-        to_confirm=len(report.to_confirm),
-        dry_run=dry_run,
-    )
-    if audited is not None and not dry_run:
+    if audited is not None:
         await asyncio.to_thread(
             _audit_import, subscriptions, organization, audited, _describe(result, consent)
         )
     return result
 
 
-def _read(subscriptions: Subscriptions, work: Callable[[Session], _Sorted]) -> _Sorted:
+def _in_transaction(subscriptions: Subscriptions, work: Callable[[Session], Tally], dry_run: bool) -> Tally:
+    with subscriptions.db.session(dry_run=dry_run) as session:
+        return work(session)
+
+
+async def _mail_confirmations(subscriptions: Subscriptions, ids: Sequence[int]) -> None:
+    """Mail each of these (pending) subscribers the link that makes them active, a batch at a time."""
+    for start in range(0, len(ids), _CONFIRM_BATCH):
+        batch = list(ids[start : start + _CONFIRM_BATCH])
+
+        def read(session: Session, batch: list[int] = batch) -> list[Details]:
+            return confirmation_details(session, batch)
+
+        details = await asyncio.to_thread(_read, subscriptions, read)
+        await subscriptions.notices.send([_confirm_notice(subscriptions, each) for each in details])
+
+
+def _confirm_notice(subscriptions: Subscriptions, details: Details) -> Notice:
+    """The confirmation mail of a roster's address; its link carries no places (confirming keeps the
+    roster's), as Subscriptions writes it for the web form."""
+    language = details.preferences.language
+    values: dict[str, str | int] = {
+        "url": subscriptions.links.confirmation_url(details.to_payload(), language),
+        "days": subscriptions.options.pending_lifetime.days,
+    }
+    return Notice(NoticeKind.CONFIRM, details.email, language, values, "auto-generated")
+
+
+def _read(subscriptions: Subscriptions, work: Callable[[Session], list[Details]]) -> list[Details]:
     with subscriptions.db.session(dry_run=True) as session:
         return work(session)
 

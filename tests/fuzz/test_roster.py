@@ -18,7 +18,9 @@ from outreach.config import Settings, SmtpRelay
 from outreach.db import Database
 from outreach.errors import RosterError
 from outreach.models import Subscriber
-from subscribers.lifecycle import ImportConsent, ImportReport
+from outreach.usecases import rosters
+from outreach.usecases.rosters import RosterImport
+from subscribers.lifecycle import ImportConsent
 from subscribers.roster import COLUMN_NAMES, parse_roster
 from subscribers.settings import SubscriptionSettings
 from subscribers.subscriptions import Subscriptions
@@ -102,15 +104,16 @@ roster_files = weighted(
 
 def import_file(
     importer: Importer, data: bytes, *, organization: str | None, consent: ImportConsent
-) -> ImportReport | RosterError:
-    """What `outreach subscribers import` does with a file: parse it, then import its rows."""
+) -> RosterImport | RosterError:
+    """What `outreach subscribers import` does with a file: read it and import its rows, in batches."""
     try:
-        rows = parse_roster(data)
+        return asyncio.run(
+            rosters.import_roster(
+                importer.subscriptions, data, organization=organization, language="ja", consent=consent
+            )
+        )
     except RosterError as error:
         return error
-    return asyncio.run(
-        importer.subscriptions.import_roster(rows, organization=organization, language="ja", consent=consent)
-    )
 
 
 @settings(deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
