@@ -6,6 +6,9 @@ Rules that hold whatever the channel:
 - an `unsubscribed` or `bounced` address is never made active again by an import, only by confirming anew,
   and a confirmation link signed before the person unsubscribed no longer brings them back;
 - pending subscriptions that nobody confirmed within the lifetime are purged.
+
+A roster is written in bulk under the same rules by subscribers.roster_writer, the one other module that
+writes `subscribers`: a thousand rows in a few statements, where this module goes one subscriber at a time.
 """
 
 from __future__ import annotations
@@ -15,7 +18,6 @@ __all__ = [
     "Confirmed",
     "Details",
     "ImportConsent",
-    "ImportReport",
     "NotSubscribed",
     "Preferences",
     "RequestOutcome",
@@ -25,7 +27,6 @@ __all__ = [
     "change_preferences",
     "confirm_subscription",
     "find_subscriber",
-    "import_roster",
     "purge_expired",
     "request_subscription",
     "subscriber_view",
@@ -33,7 +34,7 @@ __all__ = [
 ]
 
 import enum
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -43,12 +44,12 @@ from sqlalchemy.orm import Session, selectinload
 
 from outreach.errors import InvalidInput, NotFound
 from outreach.i18n import LANGUAGES
-from outreach.models import Organization, Subscriber, SubscriberStatus, SubscriberTopic, Topic
+from outreach.models import Subscriber, SubscriberStatus, SubscriberTopic, Topic
 from outreach.outbox import cancel_subscriber_rows
 from subscribers.addresses import normalize_address
 from subscribers.consent import ConsentSource, Origin, record
 from subscribers.directory import organization_or_none
-from subscribers.roster import ImportConsent, RosterRow, clean_text
+from subscribers.roster import ImportConsent, clean_text
 from subscribers.tokens import InvalidToken
 
 DEFAULT_PENDING_LIFETIME = timedelta(days=7)
@@ -327,68 +328,3 @@ def purge_expired(
     if ids:
         session.execute(delete(Subscriber).where(Subscriber.id.in_(ids)))
     return [subscriber.email for subscriber in expired]
-
-
-@dataclass(frozen=True)
-class ImportReport:
-    added: int
-    already_present: int
-    activated: int  # pending addresses made active by a vouched import
-    to_confirm: list[Details]  # who gets a confirmation mail (new and still pending, for `confirm`)
-
-    @property
-    def rows(self) -> int:
-        return self.added + self.already_present
-
-
-def import_roster(
-    session: Session,
-    rows: Iterable[RosterRow],
-    *,
-    organization: Organization | None,
-    language: str,
-    consent: ImportConsent,
-    now: datetime,
-) -> ImportReport:
-    """Add a roster's addresses; active, unsubscribed and bounced addresses are left exactly as they are, but
-    for a charset the roster gives (what their mail system needs: an empty cell keeps theirs)."""
-    rows = list(rows)
-    slug = organization.slug if organization else None
-    preferences = Preferences(organization=slug, language=language)
-    known = {
-        subscriber.email: subscriber
-        for subscriber in session.scalars(
-            select(Subscriber).where(Subscriber.email.in_([row.email for row in rows]))
-        )
-    }
-    origin = Origin(ConsentSource.IMPORT, note=f"roster of {slug or 'the network'}")
-    added = activated = 0
-    to_confirm: list[Details] = []
-    for row in rows:
-        details = Details(row.email, row.company, row.name, preferences)
-        subscriber = known.get(row.email)
-        if subscriber is None:
-            status = SubscriberStatus.ACTIVE if consent == ImportConsent.VOUCHED else SubscriberStatus.PENDING
-            subscriber = _new(session, details, status, now=now)
-            subscriber.consent_source = ConsentSource.IMPORT.value
-            if status == SubscriberStatus.ACTIVE:
-                subscriber.confirmed_at = now
-                record(session, subscriber, "imported", origin, now=now, detail="consent vouched")
-            else:
-                record(session, subscriber, "subscribe_requested", origin, now=now)
-                to_confirm.append(details)
-            added += 1
-        elif subscriber.status == SubscriberStatus.PENDING:
-            if consent == ImportConsent.VOUCHED:
-                subscriber.status = SubscriberStatus.ACTIVE
-                subscriber.consent_source = ConsentSource.IMPORT.value
-                subscriber.confirmed_at = subscriber.updated_at = now
-                record(session, subscriber, "imported", origin, now=now, detail="consent vouched")
-                activated += 1
-            else:
-                to_confirm.append(
-                    Details(row.email, subscriber.company, subscriber.name, _preferences_of(subscriber))
-                )
-        subscriber.charset = row.charset or subscriber.charset
-    session.flush()
-    return ImportReport(added, len(rows) - added, activated, to_confirm)

@@ -6,7 +6,7 @@ transaction, so the places and the record of who changed them commit or roll bac
 
 from __future__ import annotations
 
-__all__ = ["give_places", "places_by_subscriber", "places_from_roster", "places_of", "replace_places"]
+__all__ = ["give_places", "places_by_subscriber", "places_of", "replace_places"]
 
 from collections.abc import Collection, Iterable
 from datetime import datetime
@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 from outreach.alerts import places as table
 from outreach.alerts.models import SubscriberPlace
 from outreach.alerts.places import Place
-from outreach.models import Subscriber, SubscriberStatus
+from outreach.models import Subscriber
 from subscribers.consent import Origin, record, record_many
 
 _ACTION = "places_changed"
@@ -65,31 +65,6 @@ def replace_places(
     )
     record(session, subscriber, _ACTION, origin, now=now, detail=_describe(wanted))
     return True
-
-
-def places_from_roster(
-    session: Session, rows: Iterable[tuple[str, Collection[Place]]], origin: Origin, *, now: datetime
-) -> int:
-    """Give the places of a roster's rows (address, places) to those of its subscribers who have chosen none
-    yet; return how many got them. A subscriber's own choice is never overwritten by a roster, and an
-    unsubscribed or bounced address is left as it is, as the lifecycle leaves it."""
-    wanted = {email: places for email, places in rows if places}
-    if not wanted:
-        return 0
-    found = session.scalars(
-        select(Subscriber)
-        .where(
-            Subscriber.email.in_(list(wanted)),
-            Subscriber.status.in_([SubscriberStatus.PENDING, SubscriberStatus.ACTIVE]),
-        )
-        .order_by(Subscriber.id)
-    ).all()
-    having = places_by_subscriber(session, [subscriber.id for subscriber in found])
-    given = 0
-    for subscriber in found:
-        if subscriber.id not in having:
-            given += replace_places(session, subscriber, wanted[subscriber.email], origin, now=now)
-    return given
 
 
 def give_places(

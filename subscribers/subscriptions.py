@@ -22,13 +22,11 @@ from outreach.db import Database
 from outreach.models import Subscriber, SubscriberStatus, utcnow
 from subscribers import lifecycle
 from subscribers import places as subscriber_places
-from subscribers.consent import ConsentSource, Origin
-from subscribers.directory import OrganizationChoice, organization_choices, organization_or_none
+from subscribers.consent import Origin
+from subscribers.directory import OrganizationChoice, organization_choices
 from subscribers.lifecycle import (
     Confirmed,
     Details,
-    ImportConsent,
-    ImportReport,
     Preferences,
     Requested,
     RequestOutcome,
@@ -36,7 +34,6 @@ from subscribers.lifecycle import (
 )
 from subscribers.links import CONFIRM_TOKEN, SUBSCRIBER_TOKEN, SUBSCRIBER_TOKEN_LIFETIME, SignedLinks
 from subscribers.notices import Notice, NoticeKind, Notices
-from subscribers.roster import RosterRow
 from subscribers.settings import SubscriptionSettings
 from subscribers.tokens import InvalidToken, Tokens
 
@@ -213,33 +210,6 @@ class Subscriptions:
         )
         await self.notices.send([notice])
         return True
-
-    async def import_roster(
-        self,
-        rows: list[RosterRow],
-        *,
-        organization: str | None,
-        language: str,
-        consent: ImportConsent,
-        dry_run: bool = False,
-    ) -> ImportReport:
-        """Import a roster in one transaction; with `confirm`, then mail each pending address its link."""
-        now = self._clock()
-
-        def work(session: Session) -> ImportReport:
-            found = organization_or_none(session, organization)
-            report = lifecycle.import_roster(
-                session, rows, organization=found, language=language, consent=consent, now=now
-            )
-            origin = Origin(ConsentSource.IMPORT, note=f"roster of {found.slug if found else 'the network'}")
-            listed = [(row.email, row.places) for row in rows]
-            subscriber_places.places_from_roster(session, listed, origin, now=now)
-            return report
-
-        report = await self._run(work, dry_run=dry_run)
-        if not dry_run:
-            await self.notices.send([self._confirm_notice(details) for details in report.to_confirm])
-        return report
 
     async def purge_expired(self) -> list[str]:
         now, lifetime = self._clock(), self.options.pending_lifetime

@@ -12,16 +12,14 @@ from outreach.errors import NotFound
 from outreach.models import ConsentEvent, Subscriber, SubscriberStatus, SubscriberTopic, Topic
 from subscribers import lifecycle
 from subscribers.consent import ConsentSource, Origin
-from subscribers.directory import add_subscriber, organization_or_none
+from subscribers.directory import add_subscriber
 from subscribers.lifecycle import (
     Details,
-    ImportConsent,
     NotSubscribed,
     Preferences,
     RequestOutcome,
     StaleConfirmation,
 )
-from subscribers.roster import RosterRow
 from subscribers.tokens import InvalidToken
 from tests.conftest import snapshot
 
@@ -247,62 +245,6 @@ def test_purge_deletes_only_pending_subscriptions_past_their_lifetime(seeded_db:
             select(ConsentEvent.subscriber_id).where(ConsentEvent.email == "old@example.jp")
         )
         assert list(kept) == [None, None]  # the record outlives the row
-
-
-def _rows(*emails: str) -> list[RosterRow]:
-    return [
-        RosterRow(line=index + 2, email=email, company="社", name="") for index, email in enumerate(emails)
-    ]
-
-
-def test_a_vouched_import_activates_new_addresses_and_never_revives_an_unsubscribed_one(
-    seeded_db: Database,
-) -> None:
-    _request(seeded_db)
-    _confirm(seeded_db)
-    _unsubscribe(seeded_db, now=T0)
-    _request(seeded_db, Details("waiting@example.jp"))
-
-    with seeded_db.session() as session:
-        report = lifecycle.import_roster(
-            session,
-            _rows("sme@example.jp", "waiting@example.jp", "fresh@example.jp"),
-            organization=organization_or_none(session, "chuokai"),
-            language="ja",
-            consent=ImportConsent.VOUCHED,
-            now=T0,
-        )
-
-    assert (report.added, report.already_present, report.activated, report.to_confirm) == (1, 2, 1, [])
-    assert _subscriber(seeded_db).status == SubscriberStatus.UNSUBSCRIBED
-    fresh = _subscriber(seeded_db, "fresh@example.jp")
-    assert (fresh.status, fresh.consent_source) == (SubscriberStatus.ACTIVE, "import")
-    assert fresh.confirmed_at == T0
-    assert _subscriber(seeded_db, "waiting@example.jp").status == SubscriberStatus.ACTIVE
-    assert _events(seeded_db, "fresh@example.jp") == [
-        ("imported", "import", None, "consent vouched; roster of chuokai")
-    ]
-
-
-def test_an_import_to_confirm_leaves_addresses_pending_and_lists_who_gets_a_link(seeded_db: Database) -> None:
-    _request(seeded_db, Details("waiting@example.jp"))
-    add_subscriber_active(seeded_db, "active@example.jp")
-
-    with seeded_db.session() as session:
-        report = lifecycle.import_roster(
-            session,
-            _rows("waiting@example.jp", "active@example.jp", "fresh@example.jp"),
-            organization=None,
-            language="en",
-            consent=ImportConsent.CONFIRM,
-            now=T0,
-        )
-
-    assert [details.email for details in report.to_confirm] == ["waiting@example.jp", "fresh@example.jp"]
-    assert report.to_confirm[1].preferences.language == "en"
-    fresh = _subscriber(seeded_db, "fresh@example.jp")
-    assert (fresh.status, fresh.language) == (SubscriberStatus.PENDING, "en")
-    assert _subscriber(seeded_db, "active@example.jp").status == SubscriberStatus.ACTIVE
 
 
 def add_subscriber_active(db: Database, email: str) -> None:
