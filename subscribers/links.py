@@ -25,14 +25,15 @@ class SignedLinks:
     def __init__(self, settings: Settings) -> None:
         self._tokens = Tokens(settings.secret_key)
         self._base = settings.base_url
-        self._mailto = settings.unsubscribe_mailto
+        self._mailto_prefix = f"mailto:{settings.unsubscribe_mailto}?subject={quote('unsubscribe ')}"
 
     def for_subscriber(self, subscriber_id: int, language: str) -> SubscriberLinks:
         token = self._tokens.sign(SUBSCRIBER_TOKEN, subscriber_id)
         prefix = _prefix(language)
         return SubscriberLinks(
             unsubscribe_url=f"{self._base}{prefix}/unsubscribe/{token}",
-            unsubscribe_mailto=f"mailto:{self._mailto}?subject={quote('unsubscribe ' + token)}",
+            # A token is URL-safe base64 and dots, which quote() leaves as they are: quoted once.
+            unsubscribe_mailto=f"{self._mailto_prefix}{token}",
             preferences_url=f"{self._base}{prefix}/preferences/{token}",
         )
 

@@ -4,10 +4,13 @@ from __future__ import annotations
 
 __all__ = ["LARGEST_ID", "ExpiredToken", "InvalidToken", "Tokens"]
 
+import hmac
+import time
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
+from itsdangerous.encoding import base64_encode, int_to_bytes, want_bytes
 
 from outreach.config import Secret
 from outreach.errors import InvalidInput
@@ -30,6 +33,7 @@ class Tokens:
     def __init__(self, secret: Secret) -> None:
         self._secret = secret
         self._serializers: dict[str, URLSafeTimedSerializer] = {}
+        self._number_signers: dict[str, _NumberSigner] = {}
 
     def _serializer(self, purpose: str) -> URLSafeTimedSerializer:
         """One serializer per purpose, made once: a send signs a link for every recipient."""
@@ -39,6 +43,10 @@ class Tokens:
         return self._serializers[purpose]
 
     def sign(self, purpose: str, payload: Any) -> str:
+        if type(payload) is int and len(str(payload)) <= _NEVER_COMPRESSED:  # a subscriber's id, each message
+            if purpose not in self._number_signers:
+                self._number_signers[purpose] = _NumberSigner(self._serializer(purpose))
+            return self._number_signers[purpose].sign(payload)
         return str(self._serializer(purpose).dumps(payload))
 
     def verify(self, purpose: str, token: str, *, max_age: timedelta) -> Any:
@@ -57,6 +65,33 @@ class Tokens:
         if not _fits_a_column(payload):
             raise InvalidToken("this link is not valid")
         return payload, signed_at.astimezone(UTC)
+
+
+# itsdangerous compresses a payload's JSON when that saves more than a byte; zlib's output takes 8 bytes at
+# least (header, an empty block, checksum), so a JSON of 9 characters or fewer (a number to 999,999,999)
+# never is, and its payload is its digits in base64.
+_NEVER_COMPRESSED = 9
+
+
+class _NumberSigner:
+    """Makes the very token itsdangerous makes for a number, at a fraction of the cost: the key derived once
+    (itsdangerous derives it for every token), one HMAC call in C, the time part made once a second."""
+
+    def __init__(self, serializer: URLSafeTimedSerializer) -> None:
+        signer = serializer.make_signer()
+        self._key = signer.derive_key()
+        self._digest: str = signer.digest_method().name
+        self._separator = want_bytes(signer.sep)
+        self._second = -1
+        self._stamp = b""
+
+    def sign(self, number: int) -> str:
+        now = int(time.time())
+        if now != self._second:
+            self._second, self._stamp = now, self._separator + base64_encode(int_to_bytes(now))
+        value = base64_encode(str(number).encode("ascii")) + self._stamp
+        signature = base64_encode(hmac.digest(self._key, value, self._digest))
+        return (value + self._separator + signature).decode("ascii")
 
 
 def _fits_a_column(payload: Any) -> bool:
