@@ -71,6 +71,7 @@ class Built:
     message_id: str
     label: str
     envelope_sender: str  # MAIL FROM: the delivery's VERP address (a trial's: the sender's own)
+    stuffed: bool = False  # no line starts with a dot: SMTP need not look for one (RFC 5321 4.5.2)
 
 
 @dataclass(frozen=True)
@@ -125,12 +126,12 @@ class Composer:
         )
         # A DKIM signature must survive a hop without 8BITMIME: with DKIM, every part is 7bit.
         eight_bit = eight_bit and self.dkim is None
-        message = rendition.factory.build(personal, now=self.clock(), eight_bit=eight_bit)
+        message, stuffed = rendition.factory.build_marked(personal, now=self.clock(), eight_bit=eight_bit)
         if self.dkim is not None:
-            message = self.dkim.sign(message)
+            message, stuffed = self.dkim.sign(message), False
         label = f"issue-{rendition.number:04d}/{rendition.slug}/{row.id:08d}-{row.email}"
         envelope = self.verp.address(row.id) if row.id else self.settings.sender_address
-        return Built(message, message_id, label, envelope)
+        return Built(message, message_id, label, envelope, stuffed)
 
     def describe(self, row: Claimed) -> str:
         """Which rendition a row uses, for a message that says why it could not be built."""

@@ -7,6 +7,7 @@ import email
 import email.policy
 import quopri
 import re
+from dataclasses import replace
 from datetime import UTC, datetime
 from email.header import decode_header, make_header
 from email.message import EmailMessage
@@ -22,6 +23,7 @@ from hypothesis import strategies as st
 from outreach.dkim import DkimSigner, signed_headers
 from outreach.message import MessageFactory, Personal, clean_header_text, seven_bit
 from outreach.render import Rendition
+from outreach.smtp import dot_stuff
 from outreach.stamp import Stamp
 
 NOW = datetime(2024, 2, 1, 0, 30, tzinfo=UTC)
@@ -385,6 +387,39 @@ def test_a_line_too_long_for_8bit_sends_that_part_as_base64() -> None:
     parts = list(_parse(data).iter_parts())
     assert [part["Content-Transfer-Encoding"] for part in parts] == ["base64", "base64"]
     assert long_salutation in parts[0].get_content()
+
+
+_PIECES = st.text(alphabet=st.sampled_from([*"ab.\r\n <>&\"'日様", "\u3000"]), max_size=20)
+_HOLES = st.sampled_from([f"@@OUTREACH:{name}@@" for name in ("salutation", "email", "preferences_url")])
+_STAMPS = st.lists(st.one_of(_PIECES, _HOLES), max_size=8).map("".join)
+
+
+@settings(max_examples=300, deadline=None)
+@given(text=_STAMPS, html=_STAMPS, salutation=_PIECES, path=_PIECES)
+@example(text="@@OUTREACH:salutation@@\n", html="x\r@@OUTREACH:salutation@@", salutation=".\n", path="")
+def test_an_8bit_message_carries_each_part_filled_and_knows_when_it_needs_no_stuffing(
+    text: str, html: str, salutation: str, path: str
+) -> None:
+    """The 8bit parts are filled from bytes encoded once per rendition (or, for a value with a line break,
+    the whole text as before): each reads back as its stamp filled; `stuffed` is never wrong."""
+    rendition = replace(
+        _rendition(),
+        text=Stamp.compile(text, escape_html=False),
+        html=Stamp.compile(html, escape_html=True),
+    )
+    personal = replace(_personal(salutation=salutation), preferences_url=f"https://mailmag.example.jp/{path}")
+
+    data, stuffed = _factory(rendition).build_marked(personal, now=NOW, eight_bit=True)
+
+    _assert_lines_are_crlf_and_short(data)
+    values = _values(personal)
+    for part, stamp in zip(_parse(data).iter_parts(), (rendition.text, rendition.html), strict=True):
+        assert part["Content-Transfer-Encoding"] == "8bit"
+        # The CRLF before a boundary is the boundary's (RFC 2046 5.1.1): the part's text ends before it.
+        expected = stamp.fill(values).replace("\r\n", "\n").replace("\r", "\n").replace("\n", "\r\n")
+        assert part.get_payload(decode=True) == expected.encode()
+    if stuffed:
+        assert dot_stuff(data) == data
 
 
 def test_iso_2022_jp_never_goes_8bit() -> None:
