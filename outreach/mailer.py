@@ -4,8 +4,10 @@ from __future__ import annotations
 
 __all__ = [
     "ConnectionLost",
+    "DroppedBefore",
     "FileMailer",
     "Mailer",
+    "Pending",
     "SmtpConnection",
     "SmtpMailer",
     "SmtpReply",
@@ -18,7 +20,7 @@ from pathlib import Path
 from typing import Protocol
 
 from outreach.config import Settings
-from outreach.smtp import ConnectionLost, SmtpConnection, SmtpReply
+from outreach.smtp import ConnectionLost, DroppedBefore, Pending, SmtpConnection, SmtpReply
 
 SmtpMailer = SmtpConnection  # the name the first version used
 
@@ -28,13 +30,23 @@ class Mailer(Protocol):
 
     `open` raises RelayUnavailable when the server cannot be reached; `send` raises ConnectionLost when the
     connection drops with the message in flight. `eight_bit`: messages may carry 8bit parts (8BITMIME).
+    `begin` hands a message over and returns before its reply, which `Pending.reply()` waits for: the next
+    message may go meanwhile (a bulk send's connection pipelines them); `stuffed`: no line starts with a dot.
     """
 
     eight_bit: bool
+    pipelining: bool  # `begin` returns before the reply of the message before (RFC 2920)
+
+    @property
+    def is_open(self) -> bool: ...
 
     async def open(self) -> None: ...
 
     async def send(self, *, sender: str, recipient: str, message: bytes, label: str) -> SmtpReply: ...
+
+    async def begin(
+        self, *, sender: str, recipient: str, message: bytes, label: str, stuffed: bool = False
+    ) -> Pending: ...
 
     async def close(self) -> None: ...
 
@@ -48,6 +60,8 @@ class FileMailer:
     """Writes each message as an .eml file under the outbox folder, for running with no mail server."""
 
     eight_bit = True  # files carry any bytes
+    is_open = True  # nothing to lose
+    pipelining = False  # each file is written before `begin` returns
 
     def __init__(self, folder: Path) -> None:
         self.folder = folder
@@ -66,6 +80,14 @@ class FileMailer:
         partial.write_bytes(message)
         os.replace(partial, path)  # a crash never leaves half a message under the final name
         return SmtpReply(250, f"written to {path}")
+
+    async def begin(
+        self, *, sender: str, recipient: str, message: bytes, label: str, stuffed: bool = False
+    ) -> Pending:
+        """The file is written at once: its reply is there before the next message."""
+        return Pending.replied(
+            await self.send(sender=sender, recipient=recipient, message=message, label=label)
+        )
 
     async def close(self) -> None:
         return None

@@ -1,9 +1,22 @@
 """One SMTP connection for bulk sending: aiosmtplib opens it (TLS, STARTTLS, AUTH, EHLO), then messages that
-are already encoded go out with MAIL, RCPT and DATA pipelined (RFC 2920) when the server offers it."""
+are already encoded go out with MAIL, RCPT and DATA pipelined (RFC 2920) when the server offers it, and the
+next message's commands go out right after the previous message's final dot, without waiting for its reply.
+
+A message goes in two steps: `begin` writes it (and returns once its data is written, or with the reply that
+refused it), and the returned `Pending.reply()` waits for the reply after its final dot. `send` does both.
+"""
 
 from __future__ import annotations
 
-__all__ = ["END_OF_DATA", "ConnectionLost", "SmtpConnection", "SmtpReply", "dot_stuff"]
+__all__ = [
+    "END_OF_DATA",
+    "ConnectionLost",
+    "DroppedBefore",
+    "Pending",
+    "SmtpConnection",
+    "SmtpReply",
+    "dot_stuff",
+]
 
 import asyncio
 import math
@@ -11,22 +24,19 @@ import ssl
 from collections.abc import Callable
 from dataclasses import astuple, dataclass
 from functools import lru_cache
+from typing import cast
 
 import aiosmtplib
 from aiosmtplib.email import quote_address
 
 from outreach.config import SmtpRelay, SmtpTimeouts
 from outreach.errors import RelayUnavailable
+from outreach.smtp_replies import ConnectionLost, Reply, ReplyReader
 
 END_OF_DATA = "end-of-data"  # the stage of the reply after the final dot: the only one whose 250 means sent
 
-# RFC 5321 4.5.3.1.5 allows 512 octets a reply line; we tolerate far more, but a bounded amount, because a
-# reader without bounds lets one broken server take the worker's memory or crash it.
-_READ_LIMIT = 2**16  # the longest reply line
-_MAX_REPLY_LINES = 100
-_MAX_REPLY_BYTES = 2**16  # all the lines of one reply together
-_MAX_REPLY_TEXT = 2000  # characters of a reply kept: the text goes into the ledger
 _BLOCK = 2**16  # message bytes written between two drains, each drain within data_block
+_LOST = (TimeoutError, OSError)  # OSError: ConnectionLost too
 
 # What each stage of a transaction needs to go on; any other reply ends the transaction.
 _GOES_ON = {"MAIL": (250,), "RCPT": (250, 251), "DATA": (354,)}
@@ -47,8 +57,9 @@ class SmtpReply:
         return f"{self.code} {self.text}"
 
 
-class ConnectionLost(ConnectionError):
-    """The connection dropped, timed out or broke the protocol during a message: its fate is unknown."""
+class DroppedBefore(ConnectionLost):
+    """The connection broke before a message's turn, with the previous message's reply: none of its data went,
+    so it cannot have been delivered, and it goes on a fresh connection like a message not yet tried."""
 
 
 @lru_cache(maxsize=64)
@@ -85,25 +96,29 @@ def _goes_on(reply: SmtpReply) -> bool:
     return reply.code in _GOES_ON.get(reply.stage, ())
 
 
-async def _read_reply(reader: asyncio.StreamReader) -> tuple[int, str]:
-    """One reply, all its lines; a reply too long or malformed raises ConnectionLost (the stream is lost)."""
-    lines: list[str] = []
-    size = 0
-    for _ in range(_MAX_REPLY_LINES):
-        try:
-            line = await reader.readuntil(b"\n")
-        except asyncio.LimitOverrunError:
-            raise ConnectionLost(f"reply too long: a line over {_READ_LIMIT} bytes") from None
-        size += len(line)
-        if size > _MAX_REPLY_BYTES:
-            raise ConnectionLost(f"reply too long: over {_MAX_REPLY_BYTES} bytes")
-        code, separator = line[:3], line[3:4]
-        if not code.isdigit():
-            raise ConnectionLost(f"malformed reply {line[:80]!r}")
-        lines.append(line[4:].decode("utf-8", "replace").strip())
-        if separator != b"-":
-            return int(code), "\n".join(lines)[:_MAX_REPLY_TEXT]
-    raise ConnectionLost(f"reply too long: over {_MAX_REPLY_LINES} lines")
+class Pending:
+    """A message on its way: `reply()` is the reply after its final dot, or the one that refused it.
+    Raises ConnectionLost when the connection dropped before that reply came."""
+
+    def __init__(self, connection: SmtpConnection | None, outcome: asyncio.Future[Reply] | SmtpReply) -> None:
+        self._connection = connection
+        self._outcome = outcome
+
+    @classmethod
+    def replied(cls, reply: SmtpReply) -> Pending:
+        return cls(None, reply)
+
+    @property
+    def lost(self) -> bool:
+        """The connection broke before the reply came."""
+        outcome = self._outcome
+        return not isinstance(outcome, SmtpReply) and outcome.done() and outcome.exception() is not None
+
+    async def reply(self) -> SmtpReply:
+        if isinstance(self._outcome, SmtpReply):
+            return self._outcome
+        assert self._connection is not None
+        return await self._connection.final_reply(self._outcome)
 
 
 class SmtpConnection:
@@ -119,8 +134,8 @@ class SmtpConnection:
         self.relay = relay
         self._timeouts = timeouts
         self._ssl_context = ssl_context
-        self._reader: asyncio.StreamReader | None = None
-        self._writer: asyncio.StreamWriter | None = None
+        self._replies: ReplyReader | None = None
+        self._unanswered: asyncio.Future[Reply] | None = None  # the last message's reply, not yet read
         self._reopen = False  # we dropped the connection on purpose; the next message opens a new one
         self._watchdog: _Watchdog | None = None
         self.pipelining = False
@@ -132,7 +147,8 @@ class SmtpConnection:
 
     @property
     def is_open(self) -> bool:
-        return self._writer is not None and not self._writer.is_closing()
+        transport = self._replies.transport if self._replies is not None else None
+        return transport is not None and not transport.is_closing()
 
     async def open(self) -> None:
         relay = self.relay
@@ -163,46 +179,76 @@ class SmtpConnection:
         self._watchdog = _Watchdog(self._timeouts, on_expiry=self.abort)
 
     def _take_over(self, client: aiosmtplib.SMTP) -> None:
-        """Move the open transport from aiosmtplib's protocol to a stream reader and writer of our own."""
-        transport = client.transport
-        assert isinstance(transport, asyncio.WriteTransport)
-        assert isinstance(transport, asyncio.ReadTransport)
-        loop = asyncio.get_running_loop()
-        reader = asyncio.StreamReader(limit=_READ_LIMIT, loop=loop)
-        protocol = asyncio.StreamReaderProtocol(reader, loop=loop)
-        transport.set_protocol(protocol)
-        protocol.connection_made(transport)
-        self._reader = reader
-        self._writer = asyncio.StreamWriter(transport, protocol, reader, loop)
+        """Move the open transport from aiosmtplib's protocol to a reply reader of our own."""
+        transport = cast(asyncio.Transport, client.transport)  # uvloop's is no asyncio.Transport subclass
+        replies = ReplyReader()
+        transport.set_protocol(replies)
+        replies.connection_made(transport)
+        self._replies, self._unanswered = replies, None
         client.protocol = None  # aiosmtplib must no longer read from or close this transport
         client.transport = None
 
-    async def send(self, *, sender: str, recipient: str, message: bytes, label: str = "") -> SmtpReply:
+    async def send(
+        self, *, sender: str, recipient: str, message: bytes, label: str = "", stuffed: bool = False
+    ) -> SmtpReply:
         """Send one message (CRLF line ends, not yet dot-stuffed) to one recipient.
 
         Returns the reply after the final dot, or the first reply that stopped the transaction (SmtpReply).
         Raises ConnectionLost on a drop, a timeout or an overlong reply; RelayUnavailable when a connection we
         closed on purpose cannot be opened again."""
+        pending = await self.begin(sender=sender, recipient=recipient, message=message, stuffed=stuffed)
+        return await pending.reply()
+
+    async def begin(
+        self, *, sender: str, recipient: str, message: bytes, label: str = "", stuffed: bool = False
+    ) -> Pending:
+        """Write one message, and return once it is written (or refused before its data).
+
+        With PIPELINING the envelope follows the previous message's data at once: replies come in order,
+        so the previous message's reply has come (or its connection broke) when this returns. `stuffed`: no
+        line of `message` starts with a dot (its builder knows), so it need not be searched for one."""
         if self._reopen:
             await self.open()
-        watchdog = self._watchdog
+        if not self.is_open:  # it broke or closed since the last message: nothing of this one goes
+            raise DroppedBefore("not connected")
+        replies = self._replies
         try:
-            return await self._transaction(sender, recipient, message)
-        except (TimeoutError, OSError, asyncio.IncompleteReadError) as exc:  # OSError: ConnectionLost too
-            self.abort()
-            if watchdog is not None and watchdog.expired is not None:
-                raise ConnectionLost(f"timed out: {watchdog.expired}") from None
-            raise ConnectionLost(str(exc) or type(exc).__name__) from None
+            return await self._transaction(sender, recipient, message, stuffed=stuffed)
+        except _LOST as exc:
+            if self._replies is replies:
+                self.abort()
+            lost = DroppedBefore if isinstance(exc, DroppedBefore) else ConnectionLost
+            raise lost(self._why(exc)) from None
         finally:
-            if watchdog is not None:
-                watchdog.disarm()
+            if self._watchdog is not None:
+                self._watchdog.disarm()
 
-    async def _transaction(self, sender: str, recipient: str, message: bytes) -> SmtpReply:
+    async def final_reply(self, promise: asyncio.Future[Reply]) -> SmtpReply:
+        """The reply after a message's final dot (Pending.reply)."""
+        replies = self._replies
+        try:
+            code, text = await self._await(promise, END_OF_DATA)
+        except _LOST as exc:
+            if self._replies is replies:  # this connection, not a newer one opened since
+                self.abort()
+            raise ConnectionLost(self._why(exc)) from None
+        finally:
+            if self._watchdog is not None:
+                self._watchdog.disarm()
+        return SmtpReply(code, text, END_OF_DATA)
+
+    def _why(self, exc: BaseException) -> str:
+        if self._watchdog is not None and self._watchdog.expired is not None:
+            return f"timed out: {self._watchdog.expired}"
+        return str(exc) or type(exc).__name__
+
+    async def _transaction(self, sender: str, recipient: str, message: bytes, *, stuffed: bool) -> Pending:
         replies = await self._envelope_replies(_envelope(sender, recipient, message))
         refusal = next((reply for reply in replies if not _goes_on(reply)), None)
         if refusal is None:
-            await self._write_message(message)
-            return await self._reply(END_OF_DATA)
+            await self._write_message(message, stuffed=stuffed)
+            self._unanswered = self._reader().expect()
+            return Pending(self, self._unanswered)
         if replies[-1].stage == "DATA" and replies[-1].code == 354:
             # The server holds an accepted recipient (a 252, say) and waits for the message: even an empty one
             # could be delivered, and the only way to take DATA back is to drop the connection (RFC 5321 3.8).
@@ -210,34 +256,62 @@ class SmtpConnection:
             self._reopen = True
         else:
             await self._reset()
-        return refusal
+        return Pending.replied(refusal)
 
     async def _envelope_replies(self, commands: list[tuple[str, bytes]]) -> list[SmtpReply]:
         """MAIL, RCPT and DATA: all at once with PIPELINING, else one by one until a reply stops them."""
+        unanswered, self._unanswered = self._unanswered, None
         if self.pipelining:
             self._write(b"".join(command for _, command in commands))
-            return [await self._reply(stage) for stage, _ in commands]
+            promises = [self._reader().expect() for _ in commands]
+            if unanswered is not None:  # the previous message's reply comes first: its own, longer wait
+                await self._settled(unanswered)
+            return [
+                await self._reply(stage, promise)
+                for (stage, _), promise in zip(commands, promises, strict=True)
+            ]
+        if unanswered is not None:  # no pipelining: no command before the previous reply is in
+            await self._settled(unanswered)
         replies: list[SmtpReply] = []
         for stage, command in commands:
             self._write(command)
-            replies.append(await self._reply(stage))
+            replies.append(await self._reply(stage, self._reader().expect()))
             if not _goes_on(replies[-1]):
                 break
         return replies
 
-    async def _write_message(self, message: bytes) -> None:
-        """The message, dot-stuffed and ended by a dot, in blocks that must each drain within data_block."""
-        data = memoryview(dot_stuff(message) + (b"" if message.endswith(b"\r\n") else b"\r\n") + b".\r\n")
-        for start in range(0, len(data), _BLOCK):
-            writer = self._write(data[start : start + _BLOCK])
-            self._wait(self._timeouts.data_block, "the message to be taken")
-            await writer.drain()
+    async def _settled(self, promise: asyncio.Future[Reply]) -> None:
+        """Wait for the previous message's reply, which stays in its promise for its Pending."""
+        try:
+            await self._await(promise, END_OF_DATA)
+        except ConnectionLost as exc:
+            raise DroppedBefore(str(exc)) from None
 
-    def _write(self, data: bytes | memoryview) -> asyncio.StreamWriter:
-        if self._writer is None:
+    async def _write_message(self, message: bytes, *, stuffed: bool) -> None:
+        """The message, dot-stuffed and ended by a dot, in blocks that must each drain within data_block."""
+        ending = b".\r\n" if message.endswith(b"\r\n") else b"\r\n.\r\n"
+        data = (message if stuffed else dot_stuff(message)) + ending
+        if len(data) <= _BLOCK:  # most messages: one write, one drain (which rarely has to wait)
+            self._write(data)
+            self._wait(self._timeouts.data_block, "the message to be taken")
+            await self._reader().drain()
+            return
+        view = memoryview(data)
+        for start in range(0, len(view), _BLOCK):
+            self._write(view[start : start + _BLOCK])
+            self._wait(self._timeouts.data_block, "the message to be taken")
+            await self._reader().drain()
+
+    def _reader(self) -> ReplyReader:
+        if self._replies is None:
             raise ConnectionLost("not connected")
-        self._writer.write(data)
-        return self._writer
+        return self._replies
+
+    def _write(self, data: bytes | memoryview) -> None:
+        transport = self._reader().transport
+        if transport is None or transport.is_closing():
+            raise ConnectionLost("not connected")
+        transport.write(data)
 
     def _timeout(self, stage: str) -> float:
         """RFC 5321 4.5.3.2: each reply has its own wait; the longest is for the end of data."""
@@ -253,40 +327,45 @@ class SmtpConnection:
             raise ConnectionLost("not connected")
         self._watchdog.arm(seconds, what)
 
-    async def _reply(self, stage: str, *, within: float | None = None) -> SmtpReply:
-        assert self._reader is not None
-        assert self._writer is not None
-        self._wait(within or self._timeout(stage), f"the reply to {stage}")
-        await self._writer.drain()
-        code, text = await _read_reply(self._reader)
+    async def _await(
+        self, promise: asyncio.Future[Reply], stage: str, *, within: float | None = None
+    ) -> Reply:
+        if not promise.done():
+            self._wait(within or self._timeout(stage), f"the reply to {stage}")
+        return await promise
+
+    async def _reply(
+        self, stage: str, promise: asyncio.Future[Reply], *, within: float | None = None
+    ) -> SmtpReply:
+        code, text = await self._await(promise, stage, within=within)
         return SmtpReply(code, text, stage)
 
     async def _reset(self) -> None:
         self._write(b"RSET\r\n")
-        reply = await self._reply("RSET")
+        reply = await self._reply("RSET", self._reader().expect())
         if reply.code != 250:
             raise ConnectionLost(f"RSET answered {reply}")
 
     def abort(self) -> None:
-        if self._writer is not None:
-            self._writer.transport.abort()
-        self._reader = self._writer = None
+        if self._replies is not None:
+            self._replies.fail(ConnectionLost("the connection was closed"))
+        self._replies = self._unanswered = None
         if self._watchdog is not None:
             self._watchdog.stop()
 
     async def close(self) -> None:
         self._reopen = False
-        if self._writer is None:
+        if self._replies is None:
             return
         try:
             self._write(b"QUIT\r\n")
-            await self._reply("QUIT", within=5)  # a goodbye: not worth the whole command timeout
-        except (TimeoutError, OSError, asyncio.IncompleteReadError):
+            await self._reply("QUIT", self._reader().expect(), within=5)  # a goodbye: not the whole timeout
+        except _LOST:
             pass
         finally:
-            if self._writer is not None:
-                self._writer.close()
-            self._reader = self._writer = None
+            if self._replies is not None and self._replies.transport is not None:
+                self._replies.transport.close()
+            self._replies = self._unanswered = None
             if self._watchdog is not None:
                 self._watchdog.stop()
                 self._watchdog = None

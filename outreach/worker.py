@@ -16,20 +16,21 @@ import logging
 import time
 from collections import Counter
 from collections.abc import Callable
-from dataclasses import dataclass, field
 
-from outreach.composer import Built, Composer
+from outreach.composer import Composer
 from outreach.config import Settings
 from outreach.errors import OutreachError, RelayUnavailable
+from outreach.handover import Sending
 from outreach.journal import JournalEntry, read_journal
 from outreach.lanes import Lane
-from outreach.mailer import ConnectionLost, Mailer, SmtpReply
+from outreach.mailer import ConnectionLost, DroppedBefore, Mailer, SmtpReply
 from outreach.models import DeliveryStatus
 from outreach.outbox import Claimed, Outcome
 from outreach.policy import RetryPolicy
 from outreach.ratelimit import RateLimits
 from outreach.recovery import WorkerBusy, journal_of, settle_from_journal, take_name
 from outreach.store import Store
+from outreach.worker_report import WorkerReport
 
 log = logging.getLogger(__name__)
 _FLUSH_EVERY = 0.25  # seconds between ledger writes and lease renewals: how fresh `issue status` is
@@ -40,21 +41,6 @@ _CLOCK = getattr(time, "CLOCK_BOOTTIME", time.CLOCK_MONOTONIC)  # runs on while 
 
 def _elapsed() -> float:
     return time.clock_gettime(_CLOCK)
-
-
-@dataclass
-class WorkerReport:
-    """What a worker run did: outcomes, messages whose fate a crash left unknown, rows lost to another."""
-
-    outcomes: Counter[str] = field(default_factory=Counter)
-    unknown: int = 0
-    lost: int = 0
-    paused: dict[int, str] = field(default_factory=dict)
-    by_issue: dict[int, Counter[str]] = field(default_factory=dict)  # the outcomes, per issue
-
-    def of(self, issue_id: int) -> Counter[str]:
-        """The outcomes of one issue's rows (a worker also takes the safety alerts' rows first)."""
-        return self.by_issue.get(issue_id, Counter())
 
 
 class Worker:
@@ -97,6 +83,7 @@ class Worker:
         self._confirmed_at = _elapsed()
         self._progress_at = 0.0
         self._errors_in_a_row: Counter[int] = Counter()
+        self._pause_after = config.pause_after_errors
         self._relay_error: RelayUnavailable | None = None
         self.report = WorkerReport()
 
@@ -191,24 +178,35 @@ class Worker:
             await asyncio.wait_for(stop.wait(), seconds)
 
     async def _lane(self, lane: Lane, queue: asyncio.Queue[Claimed | None]) -> None:
+        """One connection's loop. A message's reply is read after the next message went out (RFC 2920
+        pipelining, where the server offers it), or before the lane waits for more rows."""
         mailer: Mailer | None = None
+        waiting: Sending | None = None
         sent = 0
         try:
-            while (row := await queue.get()) is not None:
+            while True:
+                if queue.empty():  # nothing goes out meanwhile: the last message's reply now
+                    await self._record_reply(waiting)
+                    waiting = None
+                if (row := await queue.get()) is None:
+                    break
                 try:
                     if self._relay_error is not None or row.issue_id in self._halted:
                         self._give_back(row)
                         continue
                     if mailer is None or sent >= self.config.reconnect_after:
+                        await self._record_reply(waiting)
+                        waiting = None
                         mailer = await self._reopen(lane, mailer)
                         sent = 0
-                    await self._deliver(row, lane, mailer)
+                    waiting = await self._deliver(row, lane, mailer, waiting)
                     sent += 1
                 except RelayUnavailable as exc:
                     self._relay_error = exc
                     mailer = None
                 finally:
                     queue.task_done()
+            await self._record_reply(waiting)
             queue.task_done()
         finally:
             if mailer is not None:
@@ -232,26 +230,63 @@ class Worker:
             self._flush()  # we may have stalled: renew first, and learn what we lost meanwhile
         return self._held.get(row.id) == row.token
 
-    async def _deliver(self, row: Claimed, lane: Lane, mailer: Mailer) -> None:
+    async def _deliver(
+        self, row: Claimed, lane: Lane, mailer: Mailer, waiting: Sending | None
+    ) -> Sending | None:
+        """Hand the row's message over, then settle the message before it, whose reply comes first.
+        Returns what still waits for its reply."""
+        if waiting is not None and not self._may_pipeline(waiting):
+            await self._record_reply(waiting)
+            waiting = None
+            if self._relay_error is not None or row.issue_id in self._halted:
+                self._give_back(row)
+                return None
         try:
             built = self.composer.build(row, eight_bit=mailer.eight_bit)
         except OutreachError as exc:  # not the address's fault: the send stops until staff fix it
             self._halt(row.issue_id, f"cannot build the message for {self.composer.describe(row)}: {exc}")
             self._give_back(row)
-            return
+            return waiting
         await self.domains.acquire(row.email)
         await lane.limits.acquire(row.email)
         if not self._still_ours(row):
-            return
+            return waiting
+        if waiting is not None and waiting.lost:  # its connection is gone: a fresh one first
+            await self._record_reply(waiting)
+            waiting = None
         self.journal.started(row.id, built.message_id)
         self._in_flight[row.id] = built.message_id
-        tries: list[SmtpReply | None] = []
+        sending = Sending(row, built, mailer)
         try:
-            reply = await self._send(mailer, row.email, built, tries)
-        except RelayUnavailable:  # dropped mid-message and no relay takes us back: retried later, by policy
-            self._finished(row, None, built.message_id, tries)
-            raise
-        self._count_errors(self._finished(row, reply, built.message_id, tries))
+            sending.pending = await mailer.begin(
+                sender=built.envelope_sender,
+                recipient=row.email,
+                message=built.message,
+                label=built.label,
+                stuffed=built.stuffed,
+            )
+        except DroppedBefore:  # with the message before it, which goes again first: this one not yet tried
+            pass
+        except ConnectionLost as exc:
+            log.warning("connection lost while sending to %s: %s", row.email, exc)
+            sending.tries.append(None)  # no pending: _record_reply sends it once more
+        except RelayUnavailable as exc:  # a connection dropped on purpose did not open again
+            self._relay_error = exc
+            self._finished(row, None, built.message_id, sending.tries)
+            await self._record_reply(waiting)
+            return None
+        await self._record_reply(waiting)  # its reply came before this message's, or its connection broke
+        if sending.pending is None:
+            await self._record_reply(sending)
+            return None
+        return sending
+
+    def _may_pipeline(self, waiting: Sending) -> bool:
+        """Whether the next message may go before this one's reply is read. Not on a connection without
+        PIPELINING (the reply comes first anyway, and the journal would hold two messages in flight), nor
+        when one more error pauses the issue (the next message must then not go)."""
+        errors = self._errors_in_a_row[waiting.row.issue_id]
+        return waiting.mailer.pipelining and errors + 1 < self._pause_after
 
     def _finished(
         self, row: Claimed, reply: SmtpReply | None, message_id: str, tries: list[SmtpReply | None]
@@ -269,27 +304,17 @@ class Worker:
         self._outcomes.append(outcome)
         return outcome
 
-    async def _send(
-        self, mailer: Mailer, recipient: str, built: Built, tries: list[SmtpReply | None]
-    ) -> SmtpReply | None:
-        """Send; after a dropped connection reconnect and try once more. None: it dropped again."""
-        for attempt in (1, 2):
-            try:
-                envelope = built.envelope_sender
-                reply = await mailer.send(
-                    sender=envelope, recipient=recipient, message=built.message, label=built.label
-                )
-            except ConnectionLost as exc:
-                log.warning("connection lost while sending to %s: %s", recipient, exc)
-                tries.append(None)
-                await mailer.close()
-                await mailer.open()  # RelayUnavailable propagates: the row goes back to the queue
-                if attempt == 2:
-                    return None
-                continue
-            tries.append(reply)
-            return reply
-        return None
+    async def _record_reply(self, sending: Sending | None) -> None:
+        """Read a message's reply (or send it once more after a drop) and record it."""
+        if sending is None:
+            return
+        try:
+            reply = await sending.reply()
+        except RelayUnavailable as exc:  # dropped mid-message and no relay takes us back: retried later
+            self._relay_error = exc
+            self._finished(sending.row, None, sending.built.message_id, sending.tries)
+            return
+        self._count_errors(self._finished(sending.row, reply, sending.built.message_id, sending.tries))
 
     def _count_errors(self, outcome: Outcome) -> None:
         issue_id = outcome.row.issue_id
@@ -297,7 +322,7 @@ class Worker:
             self._errors_in_a_row[issue_id] = 0
             return
         self._errors_in_a_row[issue_id] += 1
-        limit = self.config.pause_after_errors
+        limit = self._pause_after
         if self._errors_in_a_row[issue_id] == limit:
             self._halt(
                 issue_id, f"{limit} errors in a row; the last: {outcome.reply or 'connection dropped'}"

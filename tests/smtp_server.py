@@ -39,6 +39,10 @@ class RecordingHandler:
     drop_on_data: dict[str, int] = field(default_factory=dict)
     delays: dict[str, list[float]] = field(default_factory=dict)
     pipelining: bool = False
+    # Before answering the final dot of a message to these recipients, wait (up to 5 s) for the client's next
+    # MAIL FROM: a client that pipelines across transactions (RFC 2920) has sent it; `pipelined` tells.
+    await_next_mail: set[str] = field(default_factory=set)
+    pipelined: dict[str, bool] = field(default_factory=dict)
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     async def handle_EHLO(
@@ -74,6 +78,8 @@ class RecordingHandler:
             await asyncio.sleep(delay)  # the server is slow to answer: the client must time out
             if server.transport is None or server.transport.is_closing():
                 return "421 4.4.2 the client left before the reply"  # not recorded: it was never confirmed
+        if recipient in self.await_next_mail:
+            self.pipelined[recipient] = await _next_mail_buffered(server)
         reply = self.data_replies.get(recipient)
         if reply is not None:
             return reply
@@ -99,6 +105,18 @@ class RecordingHandler:
     def to(self, address: str) -> list[Received]:
         with self.lock:
             return [message for message in self.messages if address in message.rcpt_tos]
+
+
+async def _next_mail_buffered(server: Any, *, within: float = 5.0) -> bool:
+    """Whether the client sent its next MAIL FROM before it had this message's reply: it lies unread in the
+    server's stream buffer (aiosmtpd reads one command at a time). A client that waits never sends it."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + within
+    while b"MAIL FROM" not in bytes(server._reader._buffer):  # aiosmtpd has no public view of it
+        if loop.time() > deadline:
+            return False
+        await asyncio.sleep(0.005)
+    return True
 
 
 def free_port() -> int:

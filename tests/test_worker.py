@@ -142,6 +142,21 @@ def test_a_pool_of_connections_sends_each_recipient_exactly_once(
         assert session.get_one(type(get_issue(session, 1)), issue_id).status == IssueStatus.SENT
 
 
+def test_a_worker_sends_the_next_message_before_the_reply_where_the_relay_pipelines(
+    seeded_db: Database, settings: Settings, smtp_server: SmtpServer
+) -> None:
+    emails = _subscribers(seeded_db, 5)
+    smtp_server.handler.pipelining = True
+    smtp_server.handler.await_next_mail = set(emails[:3])  # the last ones may wait for no next message
+    _issue(seeded_db)
+
+    _run(seeded_db, settings, _lanes(smtp_server))
+
+    assert smtp_server.handler.pipelined == dict.fromkeys(emails[:3], True)
+    assert smtp_server.handler.copies() == dict.fromkeys(emails, 1)
+    assert set(_ledger(seeded_db).values()) == {(DeliveryStatus.SENT, 250, 1)}
+
+
 def test_leading_dots_survive_the_trip(smtp_server: SmtpServer) -> None:
     smtp_server.handler.pipelining = True
     message = b"Subject: dots\r\n\r\n.one\r\n..two\r\nthree.\r\n.\r\n"
@@ -158,11 +173,13 @@ def test_leading_dots_survive_the_trip(smtp_server: SmtpServer) -> None:
     assert received.data == message
 
 
+@pytest.mark.parametrize("pipelining", [True, False], ids=["pipelining", "one-by-one"])
 def test_every_kind_of_fault_ends_in_the_right_state_with_the_right_attempts(
-    seeded_db: Database, settings: Settings, smtp_server: SmtpServer
+    seeded_db: Database, settings: Settings, smtp_server: SmtpServer, pipelining: bool
 ) -> None:
     refused, busy, dropped, slow, dropped_twice, fine = _subscribers(seeded_db, 6)
     handler = smtp_server.handler
+    handler.pipelining = pipelining
     handler.rcpt_replies[refused] = "550 5.1.1 user unknown"
     handler.data_replies[busy] = "451 4.7.1 greylisted, try later"
     handler.drop_on_data[dropped] = 1
