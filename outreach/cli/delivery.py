@@ -12,6 +12,7 @@ from dataclasses import replace
 
 import click
 
+from outreach import eventloop
 from outreach.cli.approval import cli_actor
 from outreach.cli.common import App, describe_destination, pass_app, reports_errors
 from outreach.errors import RelayUnavailable
@@ -120,7 +121,7 @@ def worker(app: App, name: str | None, connections: int | None, once: bool) -> N
         f"worker {running.name}: {len(running.lanes)} connection(s) to {describe_destination(settings)}"
     )
     try:
-        asyncio.run(_serve(running, once=once))
+        eventloop.run(_serve(running, once=once))
     finally:
         running.close()
     report = running.report

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 __all__ = ["issue", "log_command", "print_run", "refuse_if_paused", "send_issue"]
 
-import asyncio
 import sys
 import time
 from collections import Counter
@@ -16,7 +15,7 @@ from pathlib import Path
 import click
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
-from outreach import issues, reports
+from outreach import eventloop, issues, reports
 from outreach.cli.approval import acting
 from outreach.cli.common import (
     App,
@@ -194,7 +193,7 @@ def send_issue(
 ) -> SendRun:
     db = app.migrated_db()
     with _progress_bar(enabled=progress) as on_progress:
-        return asyncio.run(
+        return eventloop.run(
             send_now(
                 db,
                 app.settings,
