@@ -4,6 +4,8 @@ the words they print and their exit codes."""
 from __future__ import annotations
 
 import json
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
 
 import pytest
 from sqlalchemy import select
@@ -130,3 +132,42 @@ def test_a_bad_rules_setting_exits_2_in_one_line(monkeypatch: pytest.MonkeyPatch
         assert result.output == (
             "error: OUTREACH_ALERTS_RULES: 'soon' for wide-area is not now, digest or record\n"
         )
+
+
+def _fresh_feed(path: Path) -> str:
+    """One raised risk level for Thailand, published a minute ago (so within OUTREACH_ALERTS_MAX_AGE)."""
+    published = (datetime.now(timezone(timedelta(hours=9))) - timedelta(minutes=1)).strftime(
+        "%Y/%m/%d %H:%M:%S"
+    )
+    path.write_text(
+        f'<?xml version="1.0" encoding="UTF-8"?>\n<opendata dataType="A" lastModified="{published}">\n'
+        f"<mail><keyCd>cli-0001</keyCd><infoType>T40</infoType><leaveDate>{published}</leaveDate>"
+        "<area><cd>10</cd><name>アジア</name></area>"
+        '<country areaCd="10"><cd>0066</cd><name>タイ</name></country>'
+        "<title>タイの危険情報【危険レベル引き上げ】</title><lead>試験用の文です。</lead>"
+        "<riskLevel2>1</riskLevel2></mail>\n</opendata>\n",
+        encoding="utf-8",
+    )
+    return str(path)
+
+
+@pytest.mark.usefixtures("ready")
+def test_poll_in_auto_mode_delivers_the_alert_once_to_the_subscribers_of_its_country(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("OUTREACH_ALERTS", "auto")
+    assert run("subscribers", "add", "thai@example.jp", "--countries", "タイ").exit_code == 0
+    assert run("subscribers", "add", "france@example.jp", "--countries", "フランス").exit_code == 0
+    feed = _fresh_feed(tmp_path / "feed.xml")
+
+    first = run("alerts", "poll", "--feed", feed)
+    again = run("alerts", "poll", "--feed", feed)
+
+    assert first.exit_code == 0, first.output
+    assert "alert issue No. 100001 composed with 1 entries, sending" in first.output
+    assert "issue No. 100001: this run: 1 sent" in first.output
+    assert "0 new" in again.output
+    assert "this run" not in again.output
+    sent = sorted(path.name for path in (tmp_path / "var" / "outbox").rglob("*.eml"))
+    assert len(sent) == 1
+    assert sent[0].endswith("thai@example.jp.eml")

@@ -238,7 +238,9 @@ def print_run(app: App, run: SendRun) -> None:
         tried = (
             ", ".join(f"{count} {state}" for state, count in sorted(run.outcomes.items())) or "nothing due"
         )
-        click.echo(f"issue No. {run.issue_number}: {run.enqueued} recipients queued; this run: {tried}")
+        # A send already started (by an earlier run, the console or an alert's dispatch) queues nobody now.
+        queued = f"{run.enqueued} recipients queued; " if run.enqueued else ""
+        click.echo(f"issue No. {run.issue_number}: {queued}this run: {tried}")
     click.echo(f"  to: {describe_destination(app.settings)}")
     with app.db.session() as session:
         issue_id = issues.get_issue(session, run.issue_number).id
