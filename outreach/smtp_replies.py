@@ -6,6 +6,7 @@ from __future__ import annotations
 __all__ = ["ConnectionLost", "Reply", "ReplyReader"]
 
 import asyncio
+import socket
 from collections import deque
 
 Reply = tuple[int, str]  # the code, and the text of all its lines
@@ -16,6 +17,7 @@ READ_LIMIT = 2**16  # the longest reply line
 _MAX_REPLY_LINES = 100
 _MAX_REPLY_BYTES = 2**16  # all the lines of one reply together
 _MAX_REPLY_TEXT = 2000  # characters of a reply kept: the text goes into the ledger
+_QUICKACK = getattr(socket, "TCP_QUICKACK", None)  # Linux only
 
 
 class ConnectionLost(ConnectionError):
@@ -31,6 +33,7 @@ class ReplyReader(asyncio.Protocol):
 
     def __init__(self) -> None:
         self.transport: asyncio.Transport | None = None
+        self._socket: socket.socket | None = None
         self._buffer = bytearray()
         self._lines: list[str] = []
         self._size = 0
@@ -44,6 +47,7 @@ class ReplyReader(asyncio.Protocol):
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         self.transport = transport  # type: ignore[assignment]  # a stream transport: ours connects by TCP
+        self._socket = transport.get_extra_info("socket") if _QUICKACK is not None else None
 
     def data_received(self, data: bytes) -> None:
         buffer = self._buffer
@@ -60,6 +64,20 @@ class ReplyReader(asyncio.Protocol):
         del buffer[:start]
         if len(buffer) >= READ_LIMIT:
             self.fail(ConnectionLost(f"reply too long: a line over {READ_LIMIT} bytes"))
+            return
+        self._acknowledge()
+
+    def _acknowledge(self) -> None:
+        """Acknowledge what was read now, not after the kernel's delayed-ACK timer (up to 40 ms on Linux).
+
+        Pipelined, the server's replies to our next envelope can sit behind its Nagle algorithm until our
+        ACK of its previous reply arrives, while we wait for them: one message in fifty stalled 40 ms into
+        Postfix's smtp-sink, more than half the time of a send on one connection."""
+        if self._socket is not None:
+            try:
+                self._socket.setsockopt(socket.IPPROTO_TCP, _QUICKACK, 1)  # type: ignore[arg-type]
+            except OSError:  # not TCP after all (a test's socket pair), or already closed
+                self._socket = None
 
     def eof_received(self) -> bool:
         self.fail(ConnectionLost("the server closed the connection"))

@@ -4,11 +4,13 @@ previous reply, every message arrives once, and each reply, refusal or drop stay
 from __future__ import annotations
 
 import asyncio
+import socket
 
 import pytest
 
 from outreach.config import SmtpRelay, SmtpTimeouts
 from outreach.smtp import END_OF_DATA, ConnectionLost, DroppedBefore, Pending, SmtpConnection, SmtpReply
+from outreach.smtp_replies import ReplyReader
 from tests.smtp_server import SmtpServer
 
 PATIENT = SmtpTimeouts(connect=10, command=10, data_start=10, data_block=10, data_end=10)
@@ -147,3 +149,51 @@ def test_a_drop_during_a_message_raises_for_it_and_keeps_the_reply_of_the_one_be
     assert first == SmtpReply(250, "2.0.0 Ok: queued", END_OF_DATA)
     assert second == "ConnectionLost"
     assert smtp_server.handler.copies() == {FIRST: 1}
+
+
+class _RecordingSocket:
+    """Stands in for the transport's socket: the options set, and whether it fails as a closed one does."""
+
+    def __init__(self, *, fails: bool = False) -> None:
+        self.options: list[tuple[int, int, int]] = []
+        self.fails = fails
+
+    def setsockopt(self, level: int, option: int, value: int) -> None:
+        if self.fails:
+            raise OSError("closed")
+        self.options.append((level, option, value))
+
+
+class _Transport(asyncio.Transport):
+    def __init__(self, sock: _RecordingSocket) -> None:
+        super().__init__()
+        self.sock = sock
+
+    def get_extra_info(self, name: str, default: object = None) -> object:
+        return self.sock if name == "socket" else default
+
+
+@pytest.mark.skipif(not hasattr(socket, "TCP_QUICKACK"), reason="TCP_QUICKACK is Linux's")
+def test_every_read_is_acknowledged_at_once_so_the_servers_next_replies_are_not_held_by_nagle() -> None:
+    sock = _RecordingSocket()
+    reader = ReplyReader()
+    reader.connection_made(_Transport(sock))
+    reader.data_received(b"250 2.0.0 Ok: queued\r\n250 2.1.0 Ok\r\n")
+    reader.data_received(b"250 2.1.5 Ok\r\n354 End data")
+    assert sock.options == [(socket.IPPROTO_TCP, socket.TCP_QUICKACK, 1)] * 2
+
+
+@pytest.mark.skipif(not hasattr(socket, "TCP_QUICKACK"), reason="TCP_QUICKACK is Linux's")
+def test_a_socket_that_refuses_the_option_is_left_alone_and_replies_are_still_read() -> None:
+    sock = _RecordingSocket(fails=True)
+    reader = ReplyReader()
+    reader.connection_made(_Transport(sock))
+    reader.data_received(b"250 Ok\r\n")
+    sock.fails = False
+    reader.data_received(b"354 End data\r\n")
+    assert sock.options == []  # refused once: not asked again on this connection
+
+    async def replies() -> list[tuple[int, str]]:
+        return [await reader.expect(), await reader.expect()]
+
+    assert asyncio.run(replies()) == [(250, "Ok"), (354, "End data")]
