@@ -18,15 +18,24 @@ from sqlalchemy import Table, bindparam, insert, select, update
 from sqlalchemy.orm import Session
 
 from outreach.mailer import SmtpReply
-from outreach.models import Delivery, DeliveryAttempt, DeliveryStatus, Subscriber, SubscriberStatus
+from outreach.models import (
+    AttemptKind,
+    Delivery,
+    DeliveryAttempt,
+    DeliveryStatus,
+    Subscriber,
+    SubscriberStatus,
+)
 from outreach.outbox.claims import Claimed, new_token
+from outreach.outbox.many import ManyRows
 from outreach.outbox.returns import bounce_subscribers
 from outreach.policy import Bounce, Decision
 
 _LEDGER: Table = Delivery.__table__  # type: ignore[assignment]
+_ATTEMPTS: Table = DeliveryAttempt.__table__  # type: ignore[assignment]
 _OUTCOME = ("status", "smtp_code", "smtp_reply", "message_id", "attempts", "next_attempt_at", "updated_at")
-# One statement, executed for many rows at once (Core executemany, not the ORM's unit of work).
-_UPDATE_ROW = (
+# One statement each, executed for many rows at once at the driver's pace (outbox.many).
+_UPDATE_ROW = ManyRows(
     update(_LEDGER)
     .where(_LEDGER.c.id == bindparam("row_id"), _LEDGER.c.claim_token == bindparam("token"))
     .values(
@@ -37,6 +46,10 @@ _UPDATE_ROW = (
             "claim_token": None,
         }
     )
+)
+_ATTEMPT = ("delivery_id", "attempted_at", "outcome", "smtp_code", "smtp_reply")
+_ADD_ATTEMPTS = ManyRows(
+    insert(_ATTEMPTS).values({**{name: bindparam(name) for name in _ATTEMPT}, "kind": AttemptKind.RELAY})
 )
 _DROPPED = "connection lost with the message in flight"
 
@@ -83,10 +96,8 @@ def record_outcomes(
         recorded.written.append(outcome)
         if status != DeliveryStatus.CANCELLED or outcome.decision.status == DeliveryStatus.SENT:
             rows.append(_row_update(outcome))
-    if rows:
-        session.execute(_UPDATE_ROW, rows)
-    if attempts:
-        session.execute(insert(DeliveryAttempt), attempts)
+    _UPDATE_ROW.execute(session.connection(), rows)
+    _ADD_ATTEMPTS.execute(session.connection(), attempts)
     _bounce(session, recorded.written, limit=bounce_limit, now=now)
     return recorded
 
