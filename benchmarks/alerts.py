@@ -18,10 +18,10 @@ from pathlib import Path
 from typing import Any
 from xml.sax.saxutils import escape
 
-from outreach.alerts.places import find
 from sqlalchemy import func, insert, select
 
 from outreach.alerts.models import SafetyAlert, SubscriberPlace
+from outreach.alerts.places import find
 from outreach.db import Database
 from outreach.models import Delivery, DeliveryStatus, IssueItem, Subscriber, SubscriberStatus, utcnow
 from outreach.seed import seed_network
