@@ -12,7 +12,7 @@ from collections.abc import Collection, Iterable
 from datetime import datetime
 from functools import cache
 
-from sqlalchemy import delete, insert, select
+from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from outreach.alerts import places as table
@@ -20,9 +20,11 @@ from outreach.alerts.models import SubscriberPlace
 from outreach.alerts.places import Place
 from outreach.models import Subscriber
 from subscribers.consent import Origin, record, record_many
+from subscribers.copy_rows import insert_rows
 
 _ACTION = "places_changed"
 _PLACES = SubscriberPlace.metadata.tables[SubscriberPlace.__tablename__]
+_COLUMNS = ("subscriber_id", "area_code", "country_code")
 
 
 def places_of(session: Session, subscriber_id: int) -> list[Place]:
@@ -70,22 +72,19 @@ def replace_places(
 def give_places(
     session: Session, given: Iterable[tuple[int, str, Collection[Place]]], origin: Origin, *, now: datetime
 ) -> int:
-    """Give places to subscribers (id, address, places) who have none yet, in two statements: their rows and
-    a `places_changed` event each, as replace_places records it. The caller knows they have none (a roster's
-    new subscribers, and those of its known ones who chose none). Returns how many got places."""
-    rows: list[dict[str, object]] = []
+    """Give places to subscribers (id, address, places) who have none yet, in two statements (COPY on
+    PostgreSQL): their rows and a `places_changed` event each, as replace_places records it. The caller knows
+    they have none (a roster's new subscribers, and those of its known ones who chose none). Returns how many
+    got places."""
+    rows: list[tuple[int, str, str]] = []
     events = []
     for subscriber_id, email, places in given:
         wanted = _covering(places)
         if not wanted:
             continue
-        rows.extend(
-            {"subscriber_id": subscriber_id, "area_code": p.area_code, "country_code": p.country_code}
-            for p in wanted
-        )
+        rows.extend((subscriber_id, p.area_code, p.country_code) for p in wanted)
         events.append((subscriber_id, email, _ACTION, _describe(wanted)))
-    if rows:
-        session.execute(insert(_PLACES), rows)  # Core: no ORM work per row
+    insert_rows(session, _PLACES, _COLUMNS, rows)
     return record_many(session, events, origin, now=now)
 
 

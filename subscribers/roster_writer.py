@@ -16,24 +16,40 @@ from array import array
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, TypeVar
 
-from sqlalchemy import insert, select, text, update
-from sqlalchemy.orm import Session
+from sqlalchemy import ARRAY, ColumnElement, any_, bindparam, insert, select, text, update
+from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from outreach.alerts.models import SubscriberPlace
 from outreach.alerts.places import Place
 from outreach.models import Organization, Subscriber, SubscriberStatus, SubscriberTopic
 from outreach.network import NETWORK_SLUG
 from subscribers.consent import ConsentSource, Origin, record_many
+from subscribers.copy_rows import copies, insert_rows
 from subscribers.lifecycle import Details, Preferences
 from subscribers.places import give_places
 from subscribers.roster import ImportConsent, RosterRow
 
-# Core's insert of the tables: the ORM's bulk insert spends more on each row than the database does.
+# Core's insert of the table (or COPY): the ORM's bulk insert spends more on each row than the database does.
 _SUBSCRIBERS = Subscriber.metadata.tables[Subscriber.__tablename__]
+_COLUMNS = (
+    "email",
+    "company",
+    "name",
+    "language",
+    "status",
+    "organization_id",
+    "consent_source",
+    "bounce_count",
+    "created_at",
+    "updated_at",
+    "confirmed_at",
+    "charset",
+)
 _LEFT_ALONE = (SubscriberStatus.UNSUBSCRIBED, SubscriberStatus.BOUNCED)
 _VOUCHED = "consent vouched"
+_T = TypeVar("_T")
 _NEXT_IDS = text(
     "SELECT nextval(pg_get_serial_sequence('subscribers', 'id')) FROM generate_series(1, :count)"
 )
@@ -103,6 +119,11 @@ class RosterWriter:
         self.origin = Origin(ConsentSource.IMPORT, note=note)
         self.tally = Tally()
 
+    @property
+    def on_server(self) -> bool:
+        """Whether the database works in a process of its own (PostgreSQL), not in this one (SQLite)."""
+        return copies(self.session)
+
     def add(self, rows: Sequence[RosterRow]) -> None:
         """Import one batch of rows (each address once in the whole file)."""
         self.tally.rows += len(rows)
@@ -126,14 +147,21 @@ class RosterWriter:
 
     def _known(self, rows: Sequence[RosterRow]) -> dict[str, _Found]:
         columns = (Subscriber.id, Subscriber.email, Subscriber.organization_id, Subscriber.status)
-        query = select(*columns, Subscriber.charset).where(Subscriber.email.in_([row.email for row in rows]))
+        among = self._among(Subscriber.email, [row.email for row in rows])
+        query = select(*columns, Subscriber.charset).where(among)
         return {each.email: _Found(*each) for each in self.session.execute(query)}
 
     def _having_places(self, ids: list[int]) -> set[int]:
         if not ids:
             return set()
-        query = select(SubscriberPlace.subscriber_id).where(SubscriberPlace.subscriber_id.in_(ids)).distinct()
-        return set(self.session.scalars(query))
+        query = select(SubscriberPlace.subscriber_id).where(self._among(SubscriberPlace.subscriber_id, ids))
+        return set(self.session.scalars(query.distinct()))
+
+    def _among(self, column: InstrumentedAttribute[_T], values: list[_T]) -> ColumnElement[bool]:
+        """`column IN values`; on PostgreSQL `= ANY(array)`, one parameter instead of one per value."""
+        if copies(self.session):
+            return column == any_(bindparam(None, values, type_=ARRAY(column.type)))
+        return column.in_(values)
 
     def _ours(self, found: _Found) -> bool:
         theirs = found.organization_id
@@ -174,7 +202,7 @@ class RosterWriter:
         if changes.activate:
             session.execute(
                 update(Subscriber)
-                .where(Subscriber.id.in_([subscriber_id for subscriber_id, _ in changes.activate]))
+                .where(self._among(Subscriber.id, [subscriber_id for subscriber_id, _ in changes.activate]))
                 .values(
                     status=SubscriberStatus.ACTIVE,
                     consent_source=ConsentSource.IMPORT.value,
@@ -195,35 +223,20 @@ class RosterWriter:
         if not rows:
             return []
         vouched = self.consent == ImportConsent.VOUCHED
-        status = SubscriberStatus.ACTIVE if vouched else SubscriberStatus.PENDING
-        values = [
-            {
-                "email": row.email,
-                "company": row.company,
-                "name": row.name,
-                "language": self.language,
-                "status": status,
-                "organization_id": self.owner,
-                "consent_source": ConsentSource.IMPORT.value,
-                "bounce_count": 0,
-                "created_at": self.now,
-                "updated_at": self.now,
-                "confirmed_at": self.now if vouched else None,
-                "charset": row.charset,
-            }
-            for row in rows
-        ]
-        if self.session.get_bind().dialect.name == "postgresql":
-            # RETURNING from many rows makes one statement of them, which psycopg parses anew each time, in
-            # Python; ids drawn from the sequence first let it send one prepared statement many times.
+        status = (SubscriberStatus.ACTIVE if vouched else SubscriberStatus.PENDING).value
+        confirmed_at = self.now if vouched else None
+        fixed = (self.language, status, self.owner, ConsentSource.IMPORT.value, 0, self.now, self.now)
+        values = [(row.email, row.company, row.name, *fixed, confirmed_at, row.charset) for row in rows]
+        if copies(self.session):
+            # COPY returns nothing: ids drawn from the sequence first go in with the rows.
             ids = self.session.scalars(_NEXT_IDS, {"count": len(values)}).all()
-            for each, subscriber_id in zip(values, ids, strict=True):
-                each["id"] = subscriber_id
-            self.session.execute(insert(_SUBSCRIBERS), values)
+            with_ids = [(subscriber_id, *each) for subscriber_id, each in zip(ids, values, strict=True)]
+            insert_rows(self.session, _SUBSCRIBERS, ("id", *_COLUMNS), with_ids)
             return [(subscriber_id, row.email) for subscriber_id, row in zip(ids, rows, strict=True)]
         added = _SUBSCRIBERS.c.id, _SUBSCRIBERS.c.email
         statement = insert(_SUBSCRIBERS).returning(*added, sort_by_parameter_order=True)
-        return [(found.id, found.email) for found in self.session.execute(statement, values)]
+        named = [dict(zip(_COLUMNS, each, strict=True)) for each in values]
+        return [(found.id, found.email) for found in self.session.execute(statement, named)]
 
 
 def confirmation_details(session: Session, ids: Sequence[int]) -> list[Details]:

@@ -6,15 +6,18 @@ from __future__ import annotations
 
 import asyncio
 import io
+import itertools
+import threading
 import unicodedata
 from collections import Counter
+from collections.abc import Iterator
 from dataclasses import replace
 
 import pytest
 from email_validator import SPECIAL_USE_DOMAIN_NAMES
 from hypothesis import given
 from hypothesis import strategies as st
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 
 from outreach.alerts.models import SubscriberPlace
 from outreach.alerts.places import parse_places
@@ -28,6 +31,7 @@ from subscribers.addresses import normalize_address
 from subscribers.consent import ConsentSource, Origin
 from subscribers.directory import add_subscriber, organization_or_none
 from subscribers.places import places_of, replace_places
+from subscribers.read_ahead import read_ahead
 from subscribers.roster import ImportConsent, clean_text
 from subscribers.roster import _plain_address as plain_address
 from subscribers.settings import SubscriptionSettings
@@ -35,7 +39,8 @@ from subscribers.subscriptions import Subscriptions
 from tests.conftest import snapshot
 from tests.smtp_server import SmtpServer
 
-ROWS = 2_500  # three batches of the writer's thousand
+BATCH = 1_000
+ROWS = 2_500  # three batches
 HEADER = "email,会社名,氏名,文字コード,国・地域\r\n"
 
 
@@ -62,7 +67,13 @@ def run_import(
 ) -> RosterImport:
     return asyncio.run(
         rosters.import_roster(
-            subscriptions, data, organization=organization, language="ja", consent=consent, dry_run=dry_run
+            subscriptions,
+            data,
+            organization=organization,
+            language="ja",
+            consent=consent,
+            dry_run=dry_run,
+            batch_rows=BATCH,
         )
     )
 
@@ -196,6 +207,31 @@ def test_a_bad_line_deep_in_a_large_file_leaves_the_database_as_it_was(
     assert snapshot(subscriptions.db) == before
 
 
+def test_rows_written_before_a_late_problem_are_rolled_back(
+    subscriptions: Subscriptions, known: dict[str, int]
+) -> None:
+    """Batches far ahead of the problem are written (by COPY on PostgreSQL) before it is found."""
+    rows = new_rows(4 * ROWS)
+    rows[-1] = "not an address,,,,"
+    before = snapshot(subscriptions.db)
+    drawn = event_ids_drawn(subscriptions.db)
+    with pytest.raises(RosterError) as refused:
+        run_import(subscriptions, roster(rows))
+    assert [problem.line for problem in refused.value.problems] == [4 * ROWS + 1]
+    assert snapshot(subscriptions.db) == before
+    if drawn is not None:  # a sequence is not rolled back: it tells that events were written
+        assert (event_ids_drawn(subscriptions.db) or 0) > drawn + ROWS
+
+
+def event_ids_drawn(db: Database) -> int | None:
+    """How far the consent record's ids have gone on PostgreSQL (None on SQLite)."""
+    if db.engine.dialect.name != "postgresql":
+        return None
+    with db.session() as session:
+        drawn = session.scalar(text("SELECT last_value FROM consent_events_id_seq"))
+    return int(drawn or 0)
+
+
 def test_a_dry_run_counts_what_the_import_does_and_writes_nothing(
     subscriptions: Subscriptions, known: dict[str, int]
 ) -> None:
@@ -232,6 +268,7 @@ def test_a_file_is_read_as_a_stream_as_the_cli_opens_it(subscriptions: Subscript
             organization="network",
             language="en",
             consent=ImportConsent.VOUCHED,
+            batch_rows=BATCH,
         )
     )
     assert report.added == ROWS
@@ -239,6 +276,36 @@ def test_a_file_is_read_as_a_stream_as_the_cli_opens_it(subscriptions: Subscript
         languages = set(session.scalars(select(Subscriber.language)))
         owners = set(session.scalars(select(Subscriber.organization_id)))
     assert (languages, owners) == ({"en"}, {None})
+
+
+def test_read_ahead_gives_every_item_in_order() -> None:
+    with read_ahead(iter(range(50)), depth=2) as items:
+        assert list(items) == list(range(50))
+
+
+def test_read_ahead_raises_an_error_of_the_reading_where_its_item_would_be() -> None:
+    def failing() -> Iterator[int]:
+        yield 1
+        raise RosterError([])
+
+    with read_ahead(failing()) as items:
+        assert next(items) == 1
+        with pytest.raises(RosterError):
+            next(items)
+
+
+def test_leaving_read_ahead_early_stops_the_reading() -> None:
+    read: list[int] = []
+
+    def endless() -> Iterator[int]:
+        for count in itertools.count():
+            read.append(count)
+            yield count
+
+    with read_ahead(endless(), depth=2) as items:
+        assert next(items) == 0
+    assert len(read) <= 5, "a few ahead at most, and then no more"
+    assert not [thread for thread in threading.enumerate() if thread.name == "read-ahead"]
 
 
 # The reader's fast paths: whatever they accept, the full checks give the same.

@@ -12,6 +12,7 @@ yet (subscribers.places.give_places): a subscriber's own choice stays theirs.
 from __future__ import annotations
 
 __all__ = [
+    "BATCH_ROWS",
     "AlreadyUnsubscribed",
     "Auditing",
     "RosterImport",
@@ -24,6 +25,7 @@ __all__ = [
 import asyncio
 import io
 from collections.abc import Callable, Sequence
+from contextlib import nullcontext
 from dataclasses import dataclass
 from datetime import datetime
 from typing import BinaryIO
@@ -41,6 +43,7 @@ from subscribers.directory import find_organization, organization_or_none
 from subscribers.export import export_roster
 from subscribers.lifecycle import Details
 from subscribers.notices import Notice, NoticeKind
+from subscribers.read_ahead import read_ahead
 from subscribers.roster import ImportConsent, RosterReader
 from subscribers.roster_writer import RosterWriter, Tally, confirmation_details
 from subscribers.subscriptions import Subscriptions
@@ -91,6 +94,7 @@ def owned_by(organization_id: int, *, network: bool) -> ColumnElement[bool]:
 RosterSource = bytes | BinaryIO  # the file as uploaded, or opened by the CLI (read as a stream)
 
 _CONFIRM_BATCH = 1000  # confirmation links mailed per call of the relay
+BATCH_ROWS = 5000  # rows written at a time: a few statements each, whatever the rows
 
 
 async def import_roster(
@@ -102,16 +106,17 @@ async def import_roster(
     consent: ImportConsent,
     dry_run: bool = False,
     audited: Auditing | None = None,
+    batch_rows: int = BATCH_ROWS,
 ) -> RosterImport:
     """Import the roster file `data` for the organization `organization` (a slug; None or `network`: the
     network's own), in one transaction, all rows or none; with `confirm`, then mail the new and still pending
     addresses their confirmation links.
 
-    The file is read and written a batch at a time (subscribers.roster_writer): a problem anywhere, found
-    however late, rolls the whole transaction back. RosterError (every problem, with its line) when the file
-    is refused; NotFound for an unknown organization; RelayUnavailable when the links could not be mailed (the
-    rows are in, pending: the same import again mails them). A real import is audited as `roster.import` when
-    `audited` says by whom.
+    The file is read and written `batch_rows` at a time (subscribers.roster_writer), the next batch read while
+    one is written: a problem anywhere, found however late, rolls the whole transaction back. RosterError
+    (every problem, with its line) when the file is refused; NotFound for an unknown organization;
+    RelayUnavailable when the links could not be mailed (the rows are in, pending: the same import again mails
+    them). A real import is audited as `roster.import` when `audited` says by whom.
     """
     source = io.BytesIO(data) if isinstance(data, bytes) else data
     now = utcnow()
@@ -126,9 +131,12 @@ async def import_roster(
             now=now,
             write=not dry_run,
         )
-        for batch in reader.batches():
-            writer.write = writer.write and not reader.problems  # refused anyway: only read on
-            writer.add(batch)
+        batches = reader.batches(batch_rows)
+        # with a server of its own, the next batch is read while it writes; SQLite would only share the GIL
+        with read_ahead(batches) if writer.on_server else nullcontext(batches) as batches:
+            for batch in batches:
+                writer.write = writer.write and not reader.problems  # refused anyway: only read on
+                writer.add(batch)
         reader.raise_problems()
         writer.tally.rows = reader.rows
         return writer.tally
